@@ -1,0 +1,1 @@
+"""Shared foundations every module reuses: settings, logging, CLI errors, small I/O helpers."""

@@ -1,0 +1,88 @@
+"""One logging setup (ISO time, level, logger, run id; console and file) and one-line errors."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+
+import pytest
+
+from Module_1_Foundations.common.cli import run_cli
+from Module_1_Foundations.common.errors import UserError
+from Module_1_Foundations.common.io import atomic_path, sha256_file, write_json_atomic
+from Module_1_Foundations.common.logs import setup_logging
+
+LINE = re.compile(
+    r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00 INFO    run=abc-123 hdp\.test: hello 42$"
+)
+
+
+@pytest.fixture
+def restore_root_logger():
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+
+
+def test_log_lines_carry_iso_time_level_run_id_and_logger(tmp_path, capsys, restore_root_logger):
+    run_id = setup_logging("Module_1_Foundations", "unit", run_id="abc-123", log_dir=tmp_path)
+    logging.getLogger("hdp.test").info("hello %d", 42)
+    assert run_id == "abc-123"
+    assert LINE.match(capsys.readouterr().err.strip())
+    assert LINE.match((tmp_path / "unit.log").read_text().strip())
+
+
+def test_setting_up_twice_does_not_duplicate_lines(tmp_path, capsys, restore_root_logger):
+    setup_logging("Module_1_Foundations", "unit", run_id="r1", log_dir=tmp_path)
+    setup_logging("Module_1_Foundations", "unit", run_id="r2", log_dir=tmp_path)
+    logging.getLogger("hdp.test").warning("once")
+    err = capsys.readouterr().err
+    assert err.count("once") == 1
+    assert "run=r2" in err
+
+
+def test_a_new_run_id_is_sortable_and_unique(tmp_path, restore_root_logger, monkeypatch):
+    monkeypatch.delenv("HDP_RUN_ID", raising=False)
+    ids = {setup_logging("Module_1_Foundations", "u", log_dir=tmp_path) for _ in range(5)}
+    assert len(ids) == 5
+    assert all(re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", i) for i in ids)
+
+
+def test_user_errors_become_one_line_and_exit_2(capsys):
+    def broken() -> int:
+        raise UserError("data/raw/x.csv: row 7, field 'amount': 'abc' is not a number; fix the row")
+
+    assert run_cli(broken) == 2
+    assert capsys.readouterr().err == (
+        "error: data/raw/x.csv: row 7, field 'amount': 'abc' is not a number; fix the row\n"
+    )
+
+
+def test_bugs_are_not_disguised_as_user_errors():
+    def bug() -> int:
+        raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        run_cli(bug)
+
+
+def test_atomic_write_leaves_the_old_file_when_the_writer_fails(tmp_path):
+    target = tmp_path / "out.json"
+    write_json_atomic(target, {"v": 1})
+
+    def interrupted_writer() -> None:
+        with atomic_path(target) as tmp:
+            tmp.write_text("half a fi")
+            raise RuntimeError("killed mid-write")
+
+    with pytest.raises(RuntimeError):
+        interrupted_writer()
+    assert target.read_text() == '{\n  "v": 1\n}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+    assert sha256_file(target) == hashlib.sha256(b'{\n  "v": 1\n}\n').hexdigest()
