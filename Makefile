@@ -28,7 +28,10 @@ help: ## list the targets
 
 $(CURDIR)/.tools/bin/uv:
 	@echo "uv not found: installing uv $(UV_VERSION) into .tools/"
-	python3 -m venv $(CURDIR)/.tools
+	@python3 -m venv $(CURDIR)/.tools 2>/dev/null || { [ "$$(id -u)" = 0 ] \
+	  && apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null \
+	  && python3 -m venv $(CURDIR)/.tools; } \
+	  || { echo "error: python3 cannot create a venv: install python3-venv, then rerun"; exit 1; }
 	$(CURDIR)/.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
 SYNC_FLAGS ?=
