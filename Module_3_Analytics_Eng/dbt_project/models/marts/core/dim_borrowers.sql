@@ -1,0 +1,52 @@
+-- One row per borrower: the customer master with a summary of their loans.
+with
+
+borrowers as (
+
+    select * from {{ ref('stg_loanbook__borrowers') }}
+
+),
+
+loans as (
+
+    select * from {{ ref('fct_loans') }}
+
+),
+
+loans_by_borrower as (
+
+    select
+        borrower_id,
+        count(*) as number_of_loans,
+        min(issue_date) as first_issue_date,
+        max(issue_date) as last_issue_date,
+        sum(loan_amount) as total_funded_amount,
+        sum(outstanding_balance) as total_outstanding_balance,
+        sum(case when is_default then 1 else 0 end) as defaulted_loans
+    from loans
+    group by borrower_id
+
+)
+
+select
+    borrowers.borrower_id,
+    borrowers.customer_since_date,
+    borrowers.birth_year,
+    borrowers.region,
+    coalesce(borrowers.home_ownership, 'unknown') as home_ownership,
+    borrowers.annual_income,
+    borrowers.credit_score,
+    borrowers.credit_score_band,
+    borrowers.earliest_credit_line_date,
+    cast(coalesce(loans_by_borrower.number_of_loans, 0) as int64) as number_of_loans,
+    loans_by_borrower.first_issue_date,
+    loans_by_borrower.last_issue_date,
+    cast(coalesce(loans_by_borrower.total_funded_amount, 0) as numeric(18, 2))
+        as total_funded_amount,
+    cast(coalesce(loans_by_borrower.total_outstanding_balance, 0) as numeric(18, 2))
+        as total_outstanding_balance,
+    cast(coalesce(loans_by_borrower.defaulted_loans, 0) as int64) as defaulted_loans,
+    coalesce(loans_by_borrower.defaulted_loans, 0) > 0 as has_defaulted
+from borrowers
+left join loans_by_borrower
+    on borrowers.borrower_id = loans_by_borrower.borrower_id

@@ -1,0 +1,143 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='loan_id',
+        on_schema_change='fail',
+        incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
+        partition_by=(
+            {'field': 'issue_month', 'data_type': 'date', 'granularity': 'month'}
+            if target.type == 'bigquery' else none
+        ),
+        cluster_by=(['grade', 'loan_id'] if target.type == 'bigquery' else none),
+    )
+}}
+
+-- One row per loan: the terms as underwritten and the outcome to the export date.
+-- Incremental: a run recomputes only the loans issued, or with an instalment due, inside
+-- the lookback window, each from its full history in fct_repayments (sums are never patched).
+
+with
+
+{% if is_incremental() %}
+changed_loans as (
+
+    select loan_id
+    from {{ ref('int_loans__enriched') }}
+    where issue_date >= {{ incremental_cutoff('issue_date') }}
+
+    union all
+
+    select loan_id
+    from {{ ref('fct_repayments') }}
+    where due_date >= {{ incremental_cutoff('last_due_date') }}
+
+),
+{% endif %}
+
+loans as (
+
+    select * from {{ ref('int_loans__enriched') }}
+    {% if is_incremental() %}
+        where loan_id in (select loan_id from changed_loans)
+    {% endif %}
+
+),
+
+repayments as (
+
+    select * from {{ ref('fct_repayments') }}
+    {% if is_incremental() %}
+        where loan_id in (select loan_id from changed_loans)
+    {% endif %}
+
+),
+
+last_instalment as (
+
+    select
+        loan_id,
+        balance_after as outstanding_balance,
+        row_number() over (partition by loan_id order by installment_number desc) as recency
+    from repayments
+
+),
+
+outcomes as (
+
+    select
+        loan_id,
+        count(*) as installments_due,
+        sum(case when repayment_status = 'default' then 0 else 1 end) as installments_paid,
+        sum(case when days_past_due > 15 then 1 else 0 end) as installments_paid_late,
+        max(days_past_due) as max_days_past_due,
+        sum(amount_paid) as total_amount_paid,
+        sum(principal_paid) as total_principal_paid,
+        sum(interest_paid) as total_interest_paid,
+        max(due_date) as last_due_date,
+        max(payment_date) as last_payment_date,
+        max(case when is_default_event then due_date end) as default_date,
+        max(case when is_default_event then installment_number end) as default_installment,
+        max(case when is_prepayment then payment_date end) as prepaid_date
+    from repayments
+    group by loan_id
+
+),
+
+final as (
+
+    select
+        loans.loan_id,
+        loans.borrower_id,
+        loans.application_date,
+        loans.issue_date,
+        loans.issue_month,
+        loans.loan_amount,
+        loans.term_months,
+        loans.interest_rate_pct,
+        loans.installment_amount,
+        loans.grade,
+        loans.purpose,
+        loans.region,
+        cast(coalesce(outcomes.installments_due, 0) as int64) as installments_due,
+        cast(coalesce(outcomes.installments_paid, 0) as int64) as installments_paid,
+        cast(coalesce(outcomes.installments_paid_late, 0) as int64) as installments_paid_late,
+        cast(outcomes.max_days_past_due as int64) as max_days_past_due,
+        cast(coalesce(outcomes.total_amount_paid, 0) as numeric(18, 2)) as total_amount_paid,
+        cast(coalesce(outcomes.total_principal_paid, 0) as numeric(18, 2))
+            as total_principal_paid,
+        cast(coalesce(outcomes.total_interest_paid, 0) as numeric(18, 2)) as total_interest_paid,
+        cast(coalesce(last_instalment.outstanding_balance, loans.loan_amount) as numeric(18, 2))
+            as outstanding_balance,
+        outcomes.last_due_date,
+        outcomes.last_payment_date,
+        outcomes.default_date,
+        cast(outcomes.default_installment as int64) as default_installment,
+        outcomes.prepaid_date,
+        outcomes.default_date is not null as is_default,
+        cast(
+            case when outcomes.default_date is not null then last_instalment.outstanding_balance
+            else 0 end as numeric(18, 2)
+        ) as defaulted_balance,
+        case
+            when outcomes.default_date is not null then 'defaulted'
+            when outcomes.prepaid_date is not null then 'prepaid'
+            when outcomes.loan_id is null then 'issued'
+            when last_instalment.outstanding_balance = 0 then 'paid_off'
+            else 'current'
+        end as loan_status,
+        case
+            when outcomes.default_date is not null then outcomes.default_date
+            when outcomes.prepaid_date is not null then outcomes.prepaid_date
+            when last_instalment.outstanding_balance = 0 then outcomes.last_payment_date
+        end as closed_date
+    from loans
+    left join outcomes
+        on loans.loan_id = outcomes.loan_id
+    left join last_instalment
+        on
+            loans.loan_id = last_instalment.loan_id
+            and last_instalment.recency = 1
+
+)
+
+select * from final

@@ -1,0 +1,54 @@
+-- The ML feature mart: one row per loan with the features known at application and the
+-- observed default label. Read by Module 4 and the capstone's training job.
+-- No feature may come from after the issue date (no repayment behaviour): that would leak
+-- the label. is_label_final marks loans whose outcome can no longer change.
+with
+
+loans as (
+
+    select * from {{ ref('fct_loans') }}
+
+),
+
+enriched as (
+
+    select * from {{ ref('int_loans__enriched') }}
+
+)
+
+select
+    -- keys and time (for time-based train/test splits)
+    loans.loan_id,
+    loans.issue_date,
+    loans.issue_month,
+
+    -- loan terms
+    loans.loan_amount,
+    loans.term_months,
+    loans.interest_rate_pct,
+    loans.installment_amount,
+    loans.grade,
+    loans.purpose,
+
+    -- borrower at application
+    enriched.annual_income,
+    enriched.employment_years,
+    enriched.debt_to_income_pct,
+    enriched.credit_history_months,
+    enriched.delinquencies_2y,
+    enriched.region,
+    enriched.home_ownership,
+    enriched.credit_score,
+    enriched.credit_score_band,
+    cast(enriched.borrower_age_at_issue as int64) as borrower_age_at_issue,
+    {{ safe_ratio('loans.loan_amount', 'enriched.annual_income', 4) }} as loan_to_income,
+    {{ safe_ratio('loans.installment_amount * 12', 'enriched.annual_income', 4) }}
+        as installment_to_income,
+
+    -- label
+    cast(case when loans.is_default then 1 else 0 end as int64) as default_label,
+    loans.installments_due as months_observed,
+    loans.loan_status in ('defaulted', 'prepaid', 'paid_off') as is_label_final
+from loans
+inner join enriched
+    on loans.loan_id = enriched.loan_id

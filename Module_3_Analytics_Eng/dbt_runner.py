@@ -1,0 +1,190 @@
+"""Run Module 3's dbt project with the shared settings, in-process (``dbtRunner``).
+
+The project reads everything from the environment (``profiles.yml`` and the sources use
+``env_var``); this module derives those variables from the one settings object
+(``Module_1_Foundations.common.settings``), so ``HDP_*`` variables or ``.env`` are the only
+configuration:
+
+* ``HDP_DUCKDB_PATH`` <- ``settings.duckdb_path`` (absolute);
+* ``HDP_LAKE_ROOT`` <- ``<settings.processed_dir>/loanbook`` (``--lake local``) or
+  ``s3://<s3_bucket>/<s3_prefix>`` (``--lake s3``, read through DuckDB httpfs);
+* ``HDP_DBT_TARGET`` <- ``settings.warehouse_target`` (``dev`` = DuckDB, ``bigquery``).
+
+Examples::
+
+    python -m Module_3_Analytics_Eng.dbt_runner                    # dbt build
+    python -m Module_3_Analytics_Eng.dbt_runner -- run --select marts.core
+    python -m Module_3_Analytics_Eng.dbt_runner --lake s3 -- build
+    python -m Module_3_Analytics_Eng.dbt_runner --print-env
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from Module_1_Foundations.common.cli import ArgumentParser, run_cli
+from Module_1_Foundations.common.errors import UserError
+from Module_1_Foundations.common.settings import Settings, get_settings
+
+MODULE_DIR = Path(__file__).resolve().parent
+DBT_PROJECT_DIR = MODULE_DIR / "dbt_project"
+#: Variables that would change what dbt does if they leaked from the developer's shell.
+_FIXED_ENV = {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    "DO_NOT_TRACK": "1",
+    "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+    "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+}
+
+
+def httpfs_extension_dir() -> Path:
+    """The ``extensions`` folder of the ``duckdb-ext-httpfs`` wheel (DuckDB's extension_directory)."""
+    spec = importlib.util.find_spec("duckdb_ext")
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError(
+            "the duckdb-ext-httpfs package is missing from the environment: run 'make setup'"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "extensions"
+
+
+def lake_root(settings: Settings, lake: str = "local") -> str:
+    """Where the sources read: the local processed folder or the object store."""
+    if lake == "local":
+        return str(settings.processed_dir / "loanbook")
+    if lake == "s3":
+        return f"s3://{settings.s3_bucket}/{settings.s3_prefix.strip('/')}"
+    raise UserError(f"--lake={lake!r} is invalid: give local or s3")
+
+
+def dbt_env(
+    settings: Settings | None = None,
+    *,
+    lake: str = "local",
+    target: str | None = None,
+    duckdb_path: Path | None = None,
+    root: str | Path | None = None,
+) -> dict[str, str]:
+    """The environment variables profiles.yml and the sources read, from the settings."""
+    settings = settings or get_settings()
+    env = dict(_FIXED_ENV)
+    env["HDP_DBT_TARGET"] = target or settings.warehouse_target or "dev"
+    path = Path(duckdb_path or settings.duckdb_path)
+    env["HDP_DUCKDB_PATH"] = str(path.resolve())
+    env["HDP_DUCKDB_EXTENSION_DIR"] = str(httpfs_extension_dir())
+    env["HDP_LAKE_ROOT"] = str(root) if root is not None else lake_root(settings, lake)
+    env["HDP_S3_REGION"] = settings.s3_region
+    if lake == "s3":
+        creds = settings.object_store_credentials()
+        if creds is None:
+            raise UserError(
+                "--lake s3 needs an explicit key pair for DuckDB: set HDP_S3_ACCESS_KEY_ID "
+                "and HDP_S3_SECRET_ACCESS_KEY"
+            )
+        env["HDP_DBT_S3_KEY_ID"], env["HDP_DBT_S3_SECRET"] = creds
+        if settings.s3_endpoint_url:
+            url = urlparse(settings.s3_endpoint_url)
+            env["HDP_DBT_S3_ENDPOINT"] = url.netloc
+            env["HDP_DBT_S3_USE_SSL"] = "true" if url.scheme == "https" else "false"
+            env["HDP_DBT_S3_URL_STYLE"] = "path"
+    if settings.bigquery_project:
+        env["HDP_BIGQUERY_PROJECT"] = settings.bigquery_project
+    env["HDP_BIGQUERY_DATASET"] = settings.bigquery_dataset
+    env["HDP_BIGQUERY_LOCATION"] = settings.bigquery_location
+    if settings.bigquery_keyfile:
+        env["HDP_BIGQUERY_KEYFILE"] = str(settings.bigquery_keyfile)
+        env["HDP_DBT_BIGQUERY_METHOD"] = "service-account"
+    return env
+
+
+@contextlib.contextmanager
+def patched_environ(env: Mapping[str, str]) -> Iterator[None]:
+    """Set ``env`` in ``os.environ`` for the duration (dbt's env_var reads os.environ)."""
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def run_dbt(
+    args: Sequence[str],
+    env: Mapping[str, str] | None = None,
+    *,
+    target_path: Path | None = None,
+    log_path: Path | None = None,
+) -> Any:
+    """Invoke dbt in-process with ``env``; return the ``dbtRunnerResult``.
+
+    ``target_path``/``log_path`` keep concurrent runs (tests, the benchmark) apart from the
+    developer's ``dbt_project/target``.
+    """
+    from dbt.cli.main import dbtRunner  # noqa: PLC0415 - dbt import is slow; only when running
+
+    full_env = dict(env if env is not None else dbt_env())
+    if target_path is not None:
+        full_env["DBT_TARGET_PATH"] = str(target_path)
+    if log_path is not None:
+        full_env["DBT_LOG_PATH"] = str(log_path)
+    Path(full_env["HDP_DUCKDB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
+    with patched_environ(full_env), contextlib.chdir(DBT_PROJECT_DIR):
+        return dbtRunner().invoke(list(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ArgumentParser(
+        prog="python -m Module_3_Analytics_Eng.dbt_runner",
+        description=(
+            "Run the Module 3 dbt project (in-process) with the environment derived from the "
+            "shared settings. Arguments after -- go to dbt (default: build)."
+        ),
+    )
+    parser.add_argument(
+        "--lake", choices=("local", "s3"), default="local", help="where the sources read"
+    )
+    parser.add_argument(
+        "--target", choices=("dev", "bigquery"), help="dbt target (default: settings)"
+    )
+    parser.add_argument("--duckdb-path", type=Path, help="warehouse file (default: settings)")
+    parser.add_argument("--lake-root", help="override the lake root (a folder or s3:// URL)")
+    parser.add_argument(
+        "--print-env", action="store_true", help="print the variables dbt gets and exit"
+    )
+    parser.add_argument("dbt_args", nargs="*", help="dbt command and flags (after --)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    def _main() -> int:
+        args = build_parser().parse_args(argv)
+        env = dbt_env(
+            lake=args.lake, target=args.target, duckdb_path=args.duckdb_path, root=args.lake_root
+        )
+        if args.print_env:
+            shown = {k: ("********" if "SECRET" in k else v) for k, v in env.items()}
+            print(json.dumps(shown, indent=2))
+            return 0
+        result = run_dbt(args.dbt_args or ["build"], env)
+        if result.exception is not None:
+            print(f"error: dbt failed: {result.exception}", file=sys.stderr)
+            return 1
+        return 0 if result.success else 1
+
+    return run_cli(_main)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
