@@ -168,19 +168,31 @@ def test_id3_on_the_books_interview_data():
     assert classify_id3(tree, {"level": "Intern"}) == tree.default_value
 
 
-def _fit_seconds(n: int) -> float:
+def _fit(n: int) -> tuple[float, int]:
+    """(best-of-two CPU seconds, rows scanned) for an unrestricted tree on n noisy rows."""
     X, y = make_classification(
         n_samples=n, n_features=8, n_informative=5, flip_y=0.05, random_state=0
     )
     best = math.inf
     for _ in range(2):
-        start = time.perf_counter()
-        DecisionTreeClassifier(min_samples_leaf=5).fit(X, y)
-        best = min(best, time.perf_counter() - start)
-    return best
+        # CPU time of this process: other jobs on a shared machine inflate wall-clock time.
+        start = time.process_time()
+        model = DecisionTreeClassifier(min_samples_leaf=5).fit(X, y)
+        best = min(best, time.process_time() - start)
+    # Every internal node sweeps all its rows once per feature: the work is Σ m over them.
+    scanned = sum(node.n_samples for node in nodes(model.tree_) if not node.is_leaf)
+    return best, scanned
 
 
 @pytest.mark.slow
-def test_fit_time_grows_like_n_log_n():
-    exponent = math.log(_fit_seconds(40_000) / _fit_seconds(2_500)) / math.log(16)
-    assert exponent < 1.3, f"fit time grew like n^{exponent:.2f} between 2 500 and 40 000 rows"
+def test_fit_grows_like_n_log_n():
+    (t_small, w_small), (t_large, w_large) = _fit(2_500), _fit(40_000)
+    work_exponent = math.log(w_large / w_small) / math.log(16)
+    time_exponent = math.log(t_large / t_small) / math.log(16)
+    print(f"tree exponents: work {work_exponent:.3f}, CPU time {time_exponent:.3f}")
+    # The algorithmic claim, deterministic: rows swept grow like n log n (exponent ≈ 1.1-1.2).
+    assert work_exponent < 1.3
+    # Timing on a shared machine is noisy and adds cache effects (measured 1.25-1.29 here, and
+    # scikit-learn's own tree shows ≈1.23 on this data); this bound still catches any O(m²)
+    # sweep, which would give an exponent near 2.
+    assert time_exponent < 1.45
