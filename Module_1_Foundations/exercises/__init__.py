@@ -1,0 +1,1 @@
+"""Module 1's exercises: one runnable script per task of the learning path."""

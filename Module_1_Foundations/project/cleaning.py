@@ -1,0 +1,450 @@
+"""Vectorised cleaning of one batch of raw CSV text: missing markers, trimming, case, types.
+
+Every function here is pure: Arrow arrays of raw strings in, typed Arrow arrays and a list of
+problems out. Nothing loops over rows in Python except over the (few) rows that are rejected.
+
+A column's :class:`ColumnPlan` says what it should hold (from the loan-book contract, or inferred
+from the first batch of any other CSV). :func:`clean_batch` applies the plans to a batch and
+returns the typed columns plus, for each rejected row, the reasons.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+Kind = Literal["string", "int", "float", "bool", "date", "timestamp"]
+
+#: Cells equal to one of these (after trimming) are missing values.
+MISSING_MARKERS: tuple[str, ...] = (
+    "", "NA", "N/A", "na", "n/a", "null", "NULL", "Null", "?", "-", "NaN", "nan", "#N/A",
+)  # fmt: skip
+_MISSING = pa.array(MISSING_MARKERS, pa.string())
+TRUE_WORDS = ("true", "t", "yes", "y")
+FALSE_WORDS = ("false", "f", "no", "n")
+#: Date formats tried in order on values that are not ISO 8601 (``%Y-%m-%d``).
+DATE_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%d %b %Y", "%B %d %Y", "%d %B %Y", "%b %d %Y",
+    "%m/%d/%Y", "%d.%m.%Y",
+)  # fmt: skip
+TIMESTAMP_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M",
+)  # fmt: skip
+INT_PATTERN = r"^[+-]?\d{1,18}$"
+FLOAT_PATTERN = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+#: Share of a column's sample values that must parse for the column to get that type.
+INFER_THRESHOLD = 0.98
+LOW_CARDINALITY = 50
+_DATE_NAME = re.compile(r"(^|_)(date|day|dt|on|at|time|timestamp)$")
+ARROW_TYPES: dict[Kind, pa.DataType] = {
+    "string": pa.string(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+}
+_NOUN = {
+    "int": "an integer",
+    "float": "a number",
+    "bool": "a yes/no value",
+    "date": "a date",
+    "timestamp": "a timestamp",
+}
+
+
+@dataclass
+class ColumnPlan:
+    """What one column should hold, and how to normalise it."""
+
+    name: str
+    source_header: str
+    kind: Kind
+    nullable: bool = True
+    min: float | None = None
+    max: float | None = None
+    allowed: tuple[str | int, ...] | None = None
+    #: trimmed, lower-cased spelling -> canonical spelling (low-cardinality text only)
+    canonical: dict[str, str] | None = None
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return ARROW_TYPES[self.kind]
+
+    def describe(self) -> dict:
+        out: dict = {"name": self.name, "source_header": self.source_header, "type": self.kind}
+        out["nullable"] = self.nullable
+        for key in ("min", "max", "allowed"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.canonical is not None:
+            out["case_normalised"] = True
+        return out
+
+
+@dataclass
+class Problem:
+    """Rows (a boolean mask) that break one rule of one column."""
+
+    column: str
+    mask: np.ndarray
+    message: str  # '{value}' is replaced by the raw cell
+    kind: str
+
+
+@dataclass
+class CleanBatch:
+    """The typed columns of a batch and the problems found in it."""
+
+    columns: list[pa.Array]
+    problems: list[Problem] = field(default_factory=list)
+
+    def bad_mask(self, n: int) -> np.ndarray:
+        bad = np.zeros(n, dtype=bool)
+        for problem in self.problems:
+            bad |= problem.mask
+        return bad
+
+
+# ---------------------------------------------------------------------------------------------
+# Small vectorised helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _mask(array: pa.Array) -> np.ndarray:
+    """A boolean Arrow array (nulls as False) as a NumPy bool array."""
+    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def normalise_missing(raw: pa.Array) -> pa.Array:
+    """Trim whitespace and turn every missing marker into a null."""
+    trimmed = pc.utf8_trim_whitespace(raw)
+    return pc.if_else(pc.is_in(trimmed, value_set=_MISSING), pa.scalar(None, pa.string()), trimmed)
+
+
+def parse_numbers(text: pa.Array, kind: Literal["int", "float"]) -> tuple[pa.Array, pa.Array]:
+    """Return (values, ok) for trimmed, marker-free text; ``ok`` is False where text is no number."""
+    target = ARROW_TYPES[kind]
+    pattern = INT_PATTERN if kind == "int" else FLOAT_PATTERN
+    ok = pc.match_substring_regex(text, pattern)
+    values = pc.cast(pc.if_else(ok, text, pa.scalar(None, pa.string())), target)
+    return values, ok
+
+
+def parse_dates(text: pa.Array, formats: Sequence[str] = DATE_FORMATS) -> pa.Array:
+    """Dates (``date32``) from text in any of ``formats``; nulls where none fits."""
+    if len(text) == 0:
+        return pa.array([], pa.date32())
+    parsed = pc.strptime(text, format=formats[0], unit="s", error_is_null=True)
+    for fmt in formats[1:]:
+        todo = pc.and_(pc.is_valid(text), pc.is_null(parsed))
+        if not pc.any(todo).as_py():
+            break
+        index = pa.array(np.flatnonzero(_mask(todo)))
+        more = pc.strptime(text.take(index), format=fmt, unit="s", error_is_null=True)
+        parsed = pc.coalesce(parsed, _scatter(more, index, len(text)))
+    return pc.cast(parsed, pa.date32())
+
+
+def _scatter(values: pa.Array, index: pa.Array, length: int) -> pa.Array:
+    """Place ``values`` at positions ``index`` of an all-null array of ``length``."""
+    positions = np.full(length, -1, dtype=np.int64)
+    positions[index.to_numpy()] = np.arange(len(index))
+    return values.take(pa.array(positions, mask=positions < 0))
+
+
+def parse_timestamps(text: pa.Array) -> pa.Array:
+    """Timestamps (microseconds, no zone) from ISO 8601 text or common formats."""
+    try:
+        return pc.cast(text, pa.timestamp("us"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    parsed = pc.strptime(text, format=TIMESTAMP_FORMATS[0], unit="us", error_is_null=True)
+    for fmt in TIMESTAMP_FORMATS[1:]:
+        more = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
+        parsed = pc.coalesce(parsed, more)
+    return parsed
+
+
+def parse_bools(text: pa.Array) -> pa.Array:
+    lower = pc.utf8_lower(text)
+    is_true = pc.is_in(lower, value_set=pa.array(TRUE_WORDS))
+    is_false = pc.is_in(lower, value_set=pa.array(FALSE_WORDS))
+    return pc.if_else(pc.or_(is_true, is_false), is_true, pa.scalar(None, pa.bool_()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Inference (generic CSVs): decide a plan from the first batch
+# ---------------------------------------------------------------------------------------------
+
+
+def infer_kind(text: pa.Array, name: str = "") -> Kind:
+    """The narrowest type that at least ``INFER_THRESHOLD`` of the present values parse as."""
+    present = pc.drop_null(text)
+    n = len(present)
+    if n == 0:
+        return "string"
+    need = n * INFER_THRESHOLD
+
+    def share(ok: pa.Array) -> float:
+        return pc.sum(pc.cast(ok, pa.int64())).as_py() or 0
+
+    date_ok = share(pc.is_valid(parse_dates(present)))
+    if _DATE_NAME.search(name) and date_ok >= need:
+        return "date"
+    if share(pc.match_substring_regex(present, INT_PATTERN)) >= need:
+        return "int"
+    if share(pc.match_substring_regex(present, FLOAT_PATTERN)) >= need:
+        return "float"
+    if share(pc.is_valid(parse_bools(present))) >= need:
+        return "bool"
+    if date_ok >= need:
+        return "date"
+    if share(pc.is_valid(parse_timestamps(present))) >= need:
+        return "timestamp"
+    return "string"
+
+
+def canonical_spellings(text: pa.Array) -> dict[str, str]:
+    """lower-cased value -> its most frequent spelling (ties: the first in sort order)."""
+    counts = pc.value_counts(pc.drop_null(text)).to_pylist()
+    best: dict[str, tuple[int, str]] = {}
+    for item in counts:
+        value, count = item["values"], item["counts"]
+        key = value.lower()
+        if key not in best or (-count, value) < (-best[key][0], best[key][1]):
+            best[key] = (count, value)
+    return {key: value for key, (count, value) in best.items()}
+
+
+def infer_plan(raw: pa.Array, name: str, source_header: str) -> ColumnPlan:
+    """Plan one column of a CSV with no contract, from its first batch of raw text."""
+    text = normalise_missing(raw)
+    kind = infer_kind(text, name)
+    plan = ColumnPlan(name=name, source_header=source_header, kind=kind)
+    if kind == "string":
+        present = pc.drop_null(text)
+        distinct = pc.count_distinct(pc.utf8_lower(present)).as_py() if len(present) else 0
+        if 0 < distinct <= LOW_CARDINALITY and distinct * 2 <= len(present):
+            plan.canonical = canonical_spellings(present)
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# Cleaning one batch
+# ---------------------------------------------------------------------------------------------
+
+
+def _canonicalise(text: pa.Array, plan: ColumnPlan) -> pa.Array:
+    """Map each value to the canonical spelling of its lower-cased form (new forms are added)."""
+    assert plan.canonical is not None
+    lower = pc.utf8_lower(text)
+    keys = pc.unique(pc.drop_null(lower)).to_pylist()
+    new = [k for k in keys if k not in plan.canonical]
+    if new:
+        if plan.allowed is None:
+            spelled = canonical_spellings(pc.filter(text, pc.is_in(lower, pa.array(new))))
+            plan.canonical.update(spelled)
+        else:  # a contract's allowed list is closed: unknown values stay as they are
+            for key in new:
+                plan.canonical.setdefault(key, None)  # type: ignore[arg-type]
+    mapping_keys = pa.array(list(plan.canonical), pa.string())
+    mapping_values = pa.array(list(plan.canonical.values()), pa.string())
+    mapped = mapping_values.take(pc.index_in(lower, value_set=mapping_keys))
+    return pc.coalesce(mapped, text)
+
+
+def _cast_fast(raw: pa.Array, kind: Kind) -> pa.Array | None:
+    """The common case: every cell already in canonical form. ``None`` if any cell is not."""
+    try:
+        if kind in ("int", "float"):
+            return pc.cast(raw, ARROW_TYPES[kind])
+        if kind == "date":
+            return pc.cast(raw, pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return None
+
+
+def clean_column(raw: pa.Array, plan: ColumnPlan) -> tuple[pa.Array, list[Problem]]:
+    """Clean one column of raw text according to its plan; return values and problems."""
+    problems: list[Problem] = []
+    typed = _cast_fast(raw, plan.kind)
+    text = None
+    if typed is None:
+        text = normalise_missing(raw)
+        if plan.kind == "string":
+            typed = _canonicalise(text, plan) if plan.canonical is not None else text
+        elif plan.kind in ("int", "float"):
+            typed, ok = parse_numbers(text, plan.kind)  # type: ignore[arg-type]
+            bad = _mask(pc.and_(pc.is_valid(text), pc.invert(ok)))
+            if bad.any():
+                noun = _NOUN[plan.kind]
+                problems.append(Problem(plan.name, bad, f"'{{value}}' is not {noun}", "type"))
+        else:
+            parser = {"date": parse_dates, "timestamp": parse_timestamps, "bool": parse_bools}
+            typed = parser[plan.kind](text)
+            bad = _mask(pc.and_(pc.is_valid(text), pc.is_null(typed)))
+            if bad.any():
+                noun = _NOUN[plan.kind]
+                problems.append(Problem(plan.name, bad, f"'{{value}}' is not {noun}", "type"))
+    if plan.kind == "float":
+        nan = _mask(pc.is_nan(typed))
+        if nan.any():
+            typed = pc.if_else(pa.array(nan), pa.scalar(None, pa.float64()), typed)
+        inf = _mask(pc.is_inf(typed))
+        if inf.any():
+            problems.append(Problem(plan.name, inf, "'{value}' is not a finite number", "type"))
+    already = np.zeros(len(raw), dtype=bool)
+    for problem in problems:
+        already |= problem.mask
+    if not plan.nullable and typed.null_count:
+        missing = ~_mask(pc.is_valid(typed)) & ~already
+        if missing.any():
+            problems.append(Problem(plan.name, missing, "missing value", "missing"))
+    if plan.min is not None and plan.kind in ("int", "float"):
+        low = _mask(pc.less(typed, plan.min))
+        if low.any():
+            problems.append(Problem(plan.name, low, f"'{{value}}' is below {plan.min:g}", "range"))
+    if plan.max is not None and plan.kind in ("int", "float"):
+        high = _mask(pc.greater(typed, plan.max))
+        if high.any():
+            problems.append(Problem(plan.name, high, f"'{{value}}' is above {plan.max:g}", "range"))
+    if plan.allowed is not None:
+        allowed = pa.array(list(plan.allowed), plan.arrow_type)
+        outside = _mask(pc.and_(pc.is_valid(typed), pc.invert(pc.is_in(typed, allowed))))
+        if outside.any():
+            shown = ", ".join(str(v) for v in plan.allowed[:10])
+            more = ", ..." if len(plan.allowed) > 10 else ""
+            problems.append(
+                Problem(plan.name, outside, f"'{{value}}' is not one of {shown}{more}", "allowed")
+            )
+    return typed, problems
+
+
+def clean_batch(raw_columns: Sequence[pa.Array], plans: Sequence[ColumnPlan]) -> CleanBatch:
+    """Clean every column of a batch (raw text, one array per planned column)."""
+    out = CleanBatch(columns=[])
+    for raw, plan in zip(raw_columns, plans, strict=True):
+        typed, problems = clean_column(raw, plan)
+        out.columns.append(typed)
+        out.problems.extend(problems)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Row fingerprints: 64-bit hashes of typed rows, computed column by column with NumPy
+# ---------------------------------------------------------------------------------------------
+
+_U64 = np.uint64
+_P = 0x100000001B3 | 1  # an odd multiplier: invertible modulo 2**64
+_P_INV = pow(_P, -1, 1 << 64)
+_SLICE = 1 << 20
+_POWERS: tuple[np.ndarray, np.ndarray] | None = None
+_NULL = _U64(0x6A09E667F3BCC909)
+
+
+def _power_tables() -> tuple[np.ndarray, np.ndarray]:
+    global _POWERS
+    if _POWERS is None:
+        with np.errstate(over="ignore"):
+            pw = np.cumprod(np.full(_SLICE + 1, _P, dtype=_U64))
+            ipw = np.cumprod(np.full(_SLICE + 1, _P_INV, dtype=_U64))
+        pw = np.concatenate([np.ones(1, _U64), pw[:-1]])
+        ipw = np.concatenate([np.ones(1, _U64), ipw[:-1]])
+        _POWERS = (pw, ipw)
+    return _POWERS
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: spreads every input bit over the whole word."""
+    with np.errstate(over="ignore"):
+        x = x + _U64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> _U64(27))) * _U64(0x94D049BB133111EB)
+        return x ^ (x >> _U64(31))
+
+
+def hash_strings(array: pa.Array) -> np.ndarray:
+    """A 64-bit hash per string (polynomial over the bytes), vectorised, bounded memory."""
+    array = pa.array(array) if not isinstance(array, pa.Array) else array
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.type != pa.string():
+        array = pc.cast(array, pa.string())
+    n = len(array)
+    out = np.empty(n, dtype=_U64)
+    if n == 0:
+        return out
+    buffers = array.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=n + 1, offset=array.offset * 4)
+    data = (
+        np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.empty(0, "u1")
+    )
+    pw, ipw = _power_tables()
+    start = 0
+    while start < n:
+        limit = offsets[start] + _SLICE
+        stop = int(np.searchsorted(offsets, limit, side="right")) - 1
+        if stop <= start:  # one string longer than a slice: hash it on its own
+            import hashlib
+
+            chunk = bytes(data[offsets[start] : offsets[start + 1]])
+            out[start] = _U64(int.from_bytes(hashlib.blake2b(chunk, digest_size=8).digest()))
+            start += 1
+            continue
+        base = offsets[start]
+        begin = offsets[start:stop] - base
+        end = offsets[start + 1 : stop + 1] - base
+        chunk = data[base : offsets[stop]].astype(_U64)
+        with np.errstate(over="ignore"):
+            prefix = np.zeros(len(chunk) + 1, dtype=_U64)
+            np.cumsum(chunk * pw[: len(chunk)], out=prefix[1:])
+            out[start:stop] = (prefix[end] - prefix[begin]) * ipw[begin]
+        start = stop
+    lengths = (offsets[1:] - offsets[:-1]).astype(_U64)
+    with np.errstate(over="ignore"):
+        out = _mix(out ^ (lengths * _U64(0x9E3779B97F4A7C15)))
+    if array.null_count:
+        out[~_mask(pc.is_valid(array))] = _NULL
+    return out
+
+
+def hash_column(array: pa.Array) -> np.ndarray:
+    """A 64-bit hash per value of a typed column (nulls hash to one constant)."""
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        return hash_strings(array)
+    if pa.types.is_boolean(array.type):
+        values = pc.cast(pc.fill_null(array, False), pa.uint8()).to_numpy().astype(_U64)
+    elif pa.types.is_floating(array.type):
+        floats = pc.fill_null(array, 0.0).to_numpy().astype(np.float64) + 0.0  # -0.0 == 0.0
+        values = floats.view(_U64)
+    else:
+        if pa.types.is_date32(array.type):
+            as_int = array.view(pa.int32())
+        elif pa.types.is_integer(array.type):
+            as_int = array
+        else:  # timestamps, date64
+            as_int = array.view(pa.int64())
+        values = pc.fill_null(as_int, 0).to_numpy().astype(np.int64).view(_U64)
+    out = _mix(values)
+    if array.null_count:
+        out[~_mask(pc.is_valid(array))] = _NULL
+    return out
+
+
+def row_fingerprints(columns: Sequence[pa.Array]) -> np.ndarray:
+    """One 64-bit fingerprint per row, combining the hashes of every column in order."""
+    n = len(columns[0]) if columns else 0
+    acc = np.zeros(n, dtype=_U64)
+    with np.errstate(over="ignore"):
+        for position, column in enumerate(columns):
+            acc = _mix(acc * _U64(31) + hash_column(column) + _U64(position))
+    return acc

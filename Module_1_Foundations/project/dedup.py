@@ -1,0 +1,62 @@
+"""Which 64-bit row fingerprints has this run already seen? Exact duplicates across a whole file.
+
+Memory is 8 bytes per distinct row, kept as a few sorted NumPy runs (a small log-structured
+merge): a batch is checked with ``searchsorted`` against each run, then added as a new run; runs
+of similar size are merged. Two different rows share a fingerprint with probability about
+``n**2 / 2**65`` (1e-5 for 20 million rows); such a pair would be counted as a duplicate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Runs are not merged beyond this many fingerprints (64 MiB), to bound the merge's peak memory.
+MAX_RUN = 8 << 20
+
+
+class FingerprintSet:
+    """A growing set of uint64 fingerprints with a vectorised 'seen before?' test."""
+
+    def __init__(self) -> None:
+        self._runs: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return sum(len(run) for run in self._runs)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(run.nbytes for run in self._runs)
+
+    def seen_then_add(self, fingerprints: np.ndarray) -> np.ndarray:
+        """For each fingerprint: True if it was seen before (earlier batch or earlier in this one).
+
+        All of them are in the set afterwards.
+        """
+        fingerprints = np.asarray(fingerprints, dtype=np.uint64)
+        seen = np.ones(len(fingerprints), dtype=bool)
+        if not len(fingerprints):
+            return seen
+        unique, first = np.unique(fingerprints, return_index=True)
+        before = np.zeros(len(unique), dtype=bool)
+        for run in self._runs:
+            at = np.searchsorted(run, unique)
+            at[at == len(run)] = len(run) - 1
+            before |= run[at] == unique
+        seen[first[~before]] = False
+        new = unique[~before]
+        if len(new):
+            self._runs.append(new)
+            self._merge()
+        return seen
+
+    def _merge(self) -> None:
+        runs = self._runs
+        while (
+            len(runs) > 1
+            and len(runs[-2]) <= 2 * len(runs[-1])
+            and len(runs[-2]) + len(runs[-1]) <= MAX_RUN
+        ):
+            last = runs.pop()
+            merged = np.concatenate([runs.pop(), last])
+            merged.sort(kind="stable")
+            runs.append(merged)
