@@ -451,9 +451,7 @@ class DecisionTreeClassifier(ClassifierMixin, BaseEstimator):
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            root, importances = build_tree(
-                rows, [index[t] for t in target], len(classes), settings
-            )
+            root, importances = build_tree(rows, [index[t] for t in target], len(classes), settings)
         finally:
             if gc_was_enabled:
                 gc.enable()
