@@ -21,7 +21,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 TEST_PATHS := $(wildcard */tests)
 NOTEBOOKS := $(wildcard */ml_practice_notebooks/*.ipynb)
 
-.PHONY: help setup system-deps run generate public-data test lint format requirements bench clean distclean
+.PHONY: help setup system-deps run generate public-data test lint format requirements notebooks bench clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -66,6 +66,9 @@ requirements: setup ## regenerate requirements.txt from uv.lock
 
 test: setup system-deps lint ## lint and run every test (unit, slow, browser, e2e) and the notebooks
 	$(PYTEST) $(TEST_PATHS) $(if $(NOTEBOOKS),--nbmake --nbmake-kernel=python3 $(NOTEBOOKS))
+
+notebooks: setup ## regenerate and execute Module 4's practice notebooks (committed with outputs)
+	$(PY) Module_4_DataScience_ML/ml_practice_notebooks/build_notebooks.py
 
 bench: setup ## run every benchmark (each prints its table of side-by-side ratios)
 	@set -e; for b in $(sort $(wildcard */benchmarks/bench_*.py)); do \
