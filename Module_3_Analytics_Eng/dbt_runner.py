@@ -141,7 +141,27 @@ def run_dbt(
         full_env["DBT_LOG_PATH"] = str(log_path)
     Path(full_env["HDP_DUCKDB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
     with patched_environ(full_env), contextlib.chdir(DBT_PROJECT_DIR):
-        return dbtRunner().invoke(list(args))
+        try:
+            return dbtRunner().invoke(list(args))
+        finally:
+            release_duckdb()
+
+
+def release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a run.
+
+    dbt-duckdb holds one process-wide handle (and DuckDB's file lock) until exit; closing it
+    lets other readers and writers (the dashboard, a test, the next run with other settings)
+    open the warehouse file.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - dbt-duckdb is part of the locked environment
+        return
+    env = DuckDBConnectionManager._ENV  # noqa: SLF001 - no public API for this
+    if env is not None:
+        env.close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 def build_parser() -> argparse.ArgumentParser:

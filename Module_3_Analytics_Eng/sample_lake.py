@@ -7,7 +7,7 @@ load date (``dt=YYYY-MM-DD/``) as Module 2's DAG writes it. ``root`` is
 
 Module 1's ``convert_loanbook`` is used when it exists; until then (and for the clean CSVs of a
 fault-free book, where both give the same Parquet) ``csv_to_lake`` reads the generator's CSVs with
-the schema's types. ``split_day`` moves one day of events into its own ``dt=`` partition, which is
+the schema's types. ``split_day`` moves the last day of events into its own ``dt=`` partition, which is
 how the tests and the benchmark "append one more day".
 """
 
@@ -66,8 +66,9 @@ def build_lake(raw_dir: Path, processed_dir: Path) -> tuple[Path, str]:
     except ImportError:
         csv_to_lake(raw_dir, Path(processed_dir) / "loanbook")
         return Path(processed_dir) / "loanbook", "sample_lake.csv_to_lake"
-    convert_loanbook(Path(raw_dir), Path(processed_dir))
-    return Path(processed_dir) / "loanbook", "Module_1 convert_loanbook"
+    root = Path(processed_dir) / "loanbook"
+    convert_loanbook(Path(raw_dir), root)
+    return root, "Module_1 convert_loanbook"
 
 
 def write_table(table: pa.Table, lake_root: Path, name: str, partition: date | None = None) -> Path:
@@ -86,7 +87,11 @@ def read_table(lake_root: Path, name: str) -> pa.Table:
 
 
 def split_day(lake_root: Path, day: date, *, hold_back: Path | None = None) -> dict[str, int]:
-    """Move every row whose event date is ``day`` out of the base files.
+    """Move every row whose event date is on or after ``day`` out of the base files.
+
+    The generator's due dates stop at the 28th of a month, so the book's last day of
+    instalments can be followed by a few days of issues only: the split takes the tail of the
+    book from ``day`` on, which is the one daily load that lands as ``dt=<day>``.
 
     With ``hold_back`` the moved rows go to ``<hold_back>/<table>/dt=<day>/`` (to append later
     with :func:`append_held_back`); without it they go straight into the lake's own ``dt=<day>``
@@ -95,12 +100,14 @@ def split_day(lake_root: Path, day: date, *, hold_back: Path | None = None) -> d
     lake_root = Path(lake_root)
     moved: dict[str, int] = {}
     loans = read_table(lake_root, "loans")
-    day_loans = pc.filter(loans, pc.equal(loans["issue_date"], pa.scalar(day, pa.date32())))
+    day_loans = pc.filter(
+        loans, pc.greater_equal(loans["issue_date"], pa.scalar(day, pa.date32()))
+    )
     day_loan_ids = day_loans["loan_id"]
     for name in TABLES:
         table = read_table(lake_root, name)
         if name in EVENT_DATE:
-            on_day = pc.equal(table[EVENT_DATE[name]], pa.scalar(day, pa.date32()))
+            on_day = pc.greater_equal(table[EVENT_DATE[name]], pa.scalar(day, pa.date32()))
         else:
             on_day = pc.is_in(table["loan_id"], value_set=day_loan_ids)
         shutil.rmtree(lake_root / name)

@@ -25,7 +25,10 @@
     {#- The first date an incremental run reprocesses: the high-water mark of date_column in
         the existing table minus the lookback window (var incremental_lookback_days). -#}
     (
-        select {{ dbt.dateadd('day', -1 * var('incremental_lookback_days'), 'max(' ~ date_column ~ ')') }}
+        select cast(
+            {{ dbt.dateadd('day', -1 * var('incremental_lookback_days'), 'max(' ~ date_column ~ ')') }}
+            as date
+        )
         from {{ relation if relation is not none else this }}
     )
 {%- endmacro %}

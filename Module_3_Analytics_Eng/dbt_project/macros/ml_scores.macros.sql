@@ -1,18 +1,23 @@
-{% macro ml_scores_schema() -%}
-    {{ target.schema }}_scores
+{% macro ml_scores_relation() -%}
+    {{ return(api.Relation.create(
+        database=target.database,
+        schema=target.schema ~ '_scores',
+        identifier='ml_loan_scores'
+    )) }}
+{%- endmacro %}
+
+
+{% macro create_ml_scores_schema() -%}
+    {%- set relation = ml_scores_relation() -%}
+    create schema if not exists {{ relation.include(identifier=false) }}
 {%- endmacro %}
 
 
 {% macro create_ml_scores_table() -%}
     {#- on-run-start: the table the capstone / Module 4 write model scores into. Created empty
-        when missing; never dropped or rebuilt by dbt (it is declared as a source). -#}
-    {%- set relation = api.Relation.create(
-        database=target.database,
-        schema=ml_scores_schema(),
-        identifier='ml_loan_scores'
-    ) -%}
-    {%- do adapter.create_schema(relation) -%}
-    create table if not exists {{ relation }} (
+        when missing; never dropped or rebuilt by dbt (it is declared as a source). Plain DDL,
+        no adapter call, so `dbt compile` stays side-effect free (and offline on BigQuery). -#}
+    create table if not exists {{ ml_scores_relation() }} (
         loan_id string not null,
         model_name string not null,
         model_version string not null,

@@ -37,9 +37,11 @@ renamed as (
         -- categories
         case
             when employment_length is null then null
-            when employment_length = '< 1 year' then 0
-            when employment_length = '10+ years' then 10
-            else cast({{ dbt.split_part('employment_length', "' '", 1) }} as int64)
+            when cast(employment_length as string) = '< 1 year' then 0
+            when cast(employment_length as string) = '10+ years' then 10
+            else cast(
+                {{ dbt.split_part('cast(employment_length as string)', "' '", 1) }} as int64
+            )
         end as employment_years,
         cast(term_months as int64) = 60 as is_long_term,
 

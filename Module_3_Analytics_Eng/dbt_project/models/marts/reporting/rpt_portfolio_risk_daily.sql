@@ -1,4 +1,4 @@
--- Portfolio risk by day: for every calendar day from the first issue to the last due date,
+-- Portfolio risk by day: for every calendar day from the first issue to the last activity,
 -- the day's flows (issued, repaid, defaulted) and the book at the end of the day
 -- (active loans, outstanding principal, instalments past due, default rate to date).
 with
@@ -17,9 +17,11 @@ repayments as (
 
 calendar as (
 
+    {#- from the first issue to the last day anything happened (issue, due date, payment) -#}
     {{ date_spine_days(
         '(select min(issue_date) from ' ~ ref('fct_loans') ~ ')',
-        '(select max(due_date) from ' ~ ref('fct_repayments') ~ ')'
+        '(select max(greatest(issue_date, coalesce(last_due_date, issue_date), '
+        ~ 'coalesce(last_payment_date, issue_date))) from ' ~ ref('fct_loans') ~ ')'
     ) }}
 
 ),
