@@ -10,6 +10,7 @@ returns the typed columns plus, for each rejected row, the reasons.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -73,6 +74,8 @@ class ColumnPlan:
     allowed: tuple[str | int, ...] | None = None
     #: trimmed, lower-cased spelling -> canonical spelling (low-cardinality text only)
     canonical: dict[str, str] | None = None
+    #: set once a whole-column cast has failed: later batches skip straight to per-cell parsing
+    dirty: bool = field(default=False, compare=False)
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -130,7 +133,7 @@ def normalise_missing(raw: pa.Array) -> pa.Array:
 
 
 def parse_numbers(text: pa.Array, kind: Literal["int", "float"]) -> tuple[pa.Array, pa.Array]:
-    """Return (values, ok) for trimmed, marker-free text; ``ok`` is False where text is no number."""
+    """Return (values, ok) for trimmed, marker-free text; ``ok`` is False where not a number."""
     target = ARROW_TYPES[kind]
     pattern = INT_PATTERN if kind == "int" else FLOAT_PATTERN
     ok = pc.match_substring_regex(text, pattern)
@@ -261,40 +264,83 @@ def _canonicalise(text: pa.Array, plan: ColumnPlan) -> pa.Array:
     return pc.coalesce(mapped, text)
 
 
-def _cast_fast(raw: pa.Array, kind: Kind) -> pa.Array | None:
-    """The common case: every cell already in canonical form. ``None`` if any cell is not."""
-    try:
-        if kind in ("int", "float"):
-            return pc.cast(raw, ARROW_TYPES[kind])
-        if kind == "date":
-            return pc.cast(raw, pa.date32())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
+def _parse_fast(raw: pa.Array, plan: ColumnPlan) -> pa.Array | None:
+    """Parse cells already in canonical form (``12.5``, ``2024-01-05``); nulls elsewhere.
+
+    ``None`` when nothing can be parsed this way. A column whose whole-column cast failed in
+    the previous batch goes straight to the per-cell path.
+    """
+    kind = plan.kind
+    if not plan.dirty:
+        try:
+            if kind in ("int", "float", "timestamp"):
+                return pc.cast(raw, ARROW_TYPES[kind])
+            if kind == "date":
+                return pc.cast(raw, pa.date32())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            plan.dirty = True
+    if kind in ("int", "float"):
+        ok = pc.match_substring_regex(raw, INT_PATTERN if kind == "int" else FLOAT_PATTERN)
+        return pc.cast(pc.if_else(ok, raw, pa.scalar(None, pa.string())), ARROW_TYPES[kind])
+    if kind == "date":
+        iso = pc.match_substring_regex(raw, r"^\d{4}-\d\d-\d\d$")
+        try:
+            return pc.cast(pc.if_else(iso, raw, pa.scalar(None, pa.string())), pa.date32())
+        except pa.ArrowInvalid:  # e.g. 2024-02-30: let the per-cell path judge it
+            parsed = pc.strptime(raw, format="%Y-%m-%d", unit="s", error_is_null=True)
+            return pc.cast(parsed, pa.date32())
     return None
 
 
+def _parse_text(text: pa.Array, kind: Kind) -> tuple[pa.Array, np.ndarray]:
+    """Parse trimmed, marker-free text in every accepted form; return values and a 'bad' mask."""
+    if kind in ("int", "float"):
+        values, ok = parse_numbers(text, kind)  # type: ignore[arg-type]
+        return values, _mask(pc.and_(pc.is_valid(text), pc.invert(ok)))
+    parser = {"date": parse_dates, "timestamp": parse_timestamps, "bool": parse_bools}[kind]
+    values = parser(text)
+    return values, _mask(pc.and_(pc.is_valid(text), pc.is_null(values)))
+
+
+def _clean_text(raw: pa.Array, plan: ColumnPlan) -> pa.Array:
+    """Trim, null the missing markers and (low-cardinality text) normalise case."""
+    if plan.canonical is None:
+        return normalise_missing(raw)
+    known = pa.array([v for v in plan.canonical.values() if v is not None], pa.string())
+    exact = pc.is_in(raw, value_set=known)
+    if pc.all(exact).as_py():
+        return raw
+    index = pa.array(np.flatnonzero(~_mask(exact)))
+    fixed = _canonicalise(normalise_missing(raw.take(index)), plan)
+    return pc.if_else(exact, raw, _scatter(fixed, index, len(raw)))
+
+
 def clean_column(raw: pa.Array, plan: ColumnPlan) -> tuple[pa.Array, list[Problem]]:
-    """Clean one column of raw text according to its plan; return values and problems."""
+    """Clean one column of raw text according to its plan; return values and problems.
+
+    The common case is vectorised over the whole column; only the cells that are not in
+    canonical form (whitespace, markers, other date formats, junk) take the slower path, on
+    the subset of rows that need it.
+    """
     problems: list[Problem] = []
-    typed = _cast_fast(raw, plan.kind)
-    text = None
-    if typed is None:
-        text = normalise_missing(raw)
-        if plan.kind == "string":
-            typed = _canonicalise(text, plan) if plan.canonical is not None else text
-        elif plan.kind in ("int", "float"):
-            typed, ok = parse_numbers(text, plan.kind)  # type: ignore[arg-type]
-            bad = _mask(pc.and_(pc.is_valid(text), pc.invert(ok)))
-            if bad.any():
-                noun = _NOUN[plan.kind]
-                problems.append(Problem(plan.name, bad, f"'{{value}}' is not {noun}", "type"))
+    n = len(raw)
+    if plan.kind == "string":
+        typed = _clean_text(raw, plan)
+    else:
+        fast = _parse_fast(raw, plan)
+        if fast is None:
+            typed, bad = _parse_text(normalise_missing(raw), plan.kind)
+        elif fast.null_count == 0:
+            typed, bad = fast, np.zeros(n, dtype=bool)
         else:
-            parser = {"date": parse_dates, "timestamp": parse_timestamps, "bool": parse_bools}
-            typed = parser[plan.kind](text)
-            bad = _mask(pc.and_(pc.is_valid(text), pc.is_null(typed)))
-            if bad.any():
-                noun = _NOUN[plan.kind]
-                problems.append(Problem(plan.name, bad, f"'{{value}}' is not {noun}", "type"))
+            index = np.flatnonzero(~_mask(pc.is_valid(fast)))
+            values, bad_subset = _parse_text(normalise_missing(raw.take(index)), plan.kind)
+            typed = pc.coalesce(fast, _scatter(values, pa.array(index), n))
+            bad = np.zeros(n, dtype=bool)
+            bad[index[bad_subset]] = True
+        if bad.any():
+            message = f"'{{value}}' is not {_NOUN[plan.kind]}"
+            problems.append(Problem(plan.name, bad, message, "type"))
     if plan.kind == "float":
         nan = _mask(pc.is_nan(typed))
         if nan.any():
@@ -302,9 +348,7 @@ def clean_column(raw: pa.Array, plan: ColumnPlan) -> tuple[pa.Array, list[Proble
         inf = _mask(pc.is_inf(typed))
         if inf.any():
             problems.append(Problem(plan.name, inf, "'{value}' is not a finite number", "type"))
-    already = np.zeros(len(raw), dtype=bool)
-    for problem in problems:
-        already |= problem.mask
+    already = problems[0].mask if problems else np.zeros(n, dtype=bool)
     if not plan.nullable and typed.null_count:
         missing = ~_mask(pc.is_valid(typed)) & ~already
         if missing.any():
@@ -317,16 +361,23 @@ def clean_column(raw: pa.Array, plan: ColumnPlan) -> tuple[pa.Array, list[Proble
         high = _mask(pc.greater(typed, plan.max))
         if high.any():
             problems.append(Problem(plan.name, high, f"'{{value}}' is above {plan.max:g}", "range"))
-    if plan.allowed is not None:
+    if plan.allowed is not None and plan.kind != "string":
         allowed = pa.array(list(plan.allowed), plan.arrow_type)
         outside = _mask(pc.and_(pc.is_valid(typed), pc.invert(pc.is_in(typed, allowed))))
         if outside.any():
-            shown = ", ".join(str(v) for v in plan.allowed[:10])
-            more = ", ..." if len(plan.allowed) > 10 else ""
-            problems.append(
-                Problem(plan.name, outside, f"'{{value}}' is not one of {shown}{more}", "allowed")
-            )
+            problems.append(Problem(plan.name, outside, _not_one_of(plan.allowed), "allowed"))
+    if plan.allowed is not None and plan.kind == "string":
+        allowed = pa.array([str(v) for v in plan.allowed], pa.string())
+        outside = _mask(pc.and_(pc.is_valid(typed), pc.invert(pc.is_in(typed, allowed))))
+        if outside.any():
+            problems.append(Problem(plan.name, outside, _not_one_of(plan.allowed), "allowed"))
     return typed, problems
+
+
+def _not_one_of(allowed: tuple) -> str:
+    shown = ", ".join(str(v) for v in allowed[:10])
+    more = ", ..." if len(allowed) > 10 else ""
+    return f"'{{value}}' is not one of {shown}{more}"
 
 
 def clean_batch(raw_columns: Sequence[pa.Array], plans: Sequence[ColumnPlan]) -> CleanBatch:
@@ -394,8 +445,6 @@ def hash_strings(array: pa.Array) -> np.ndarray:
         limit = offsets[start] + _SLICE
         stop = int(np.searchsorted(offsets, limit, side="right")) - 1
         if stop <= start:  # one string longer than a slice: hash it on its own
-            import hashlib
-
             chunk = bytes(data[offsets[start] : offsets[start + 1]])
             out[start] = _U64(int.from_bytes(hashlib.blake2b(chunk, digest_size=8).digest()))
             start += 1
@@ -420,6 +469,14 @@ def hash_strings(array: pa.Array) -> np.ndarray:
 def hash_column(array: pa.Array) -> np.ndarray:
     """A 64-bit hash per value of a typed column (nulls hash to one constant)."""
     if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        if len(array) > 1024:  # low-cardinality text: hash the few distinct values only
+            encoded = pc.dictionary_encode(array)
+            if len(encoded.dictionary) * 16 < len(array):
+                codes = pc.fill_null(encoded.indices, 0).to_numpy().astype(np.int64)
+                out = hash_strings(encoded.dictionary)[codes]
+                if array.null_count:
+                    out[~_mask(pc.is_valid(array))] = _NULL
+                return out
         return hash_strings(array)
     if pa.types.is_boolean(array.type):
         values = pc.cast(pc.fill_null(array, False), pa.uint8()).to_numpy().astype(_U64)
@@ -440,11 +497,16 @@ def hash_column(array: pa.Array) -> np.ndarray:
     return out
 
 
+def combine_hashes(hashes: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """One 64-bit fingerprint per row from per-column hashes (order matters)."""
+    acc = np.zeros(n, dtype=_U64)
+    with np.errstate(over="ignore"):
+        for position, column_hash in enumerate(hashes):
+            acc = _mix(acc * _U64(31) + column_hash + _U64(position))
+    return acc
+
+
 def row_fingerprints(columns: Sequence[pa.Array]) -> np.ndarray:
     """One 64-bit fingerprint per row, combining the hashes of every column in order."""
     n = len(columns[0]) if columns else 0
-    acc = np.zeros(n, dtype=_U64)
-    with np.errstate(over="ignore"):
-        for position, column in enumerate(columns):
-            acc = _mix(acc * _U64(31) + hash_column(column) + _U64(position))
-    return acc
+    return combine_hashes([hash_column(c) for c in columns], n)

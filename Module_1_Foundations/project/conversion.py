@@ -18,7 +18,9 @@ The shape of a run (see :func:`convert_csv`):
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import ctypes
 import hashlib
 import io
 import logging
@@ -48,8 +50,9 @@ from Module_1_Foundations.datasets.loanbook_schema import TABLES, TableSpec
 from Module_1_Foundations.project.cleaning import (
     ColumnPlan,
     clean_batch,
+    combine_hashes,
+    hash_column,
     infer_plan,
-    row_fingerprints,
 )
 from Module_1_Foundations.project.csv_sniffing import (
     CsvDialect,
@@ -59,14 +62,22 @@ from Module_1_Foundations.project.csv_sniffing import (
     sniff,
     unique_column_names,
 )
-from Module_1_Foundations.project.dedup import FingerprintSet
+from Module_1_Foundations.project.dedup import FingerprintSet, KeyedFingerprints
 
 log = logging.getLogger(__name__)
 
 CONVERTER_VERSION = "1.0"
 #: Bytes of CSV text per batch. A record longer than this triggers a retry with a larger block.
-BLOCK_SIZE = 16 << 20
+BLOCK_SIZE = 4 << 20
 MAX_BLOCK_SIZE = 1 << 30
+#: Blocks the CSV reader may read ahead of the batch being cleaned (bounds memory).
+READ_AHEAD_BLOCKS = 4
+#: Batches between two ``malloc_trim`` calls.
+TRIM_EVERY = 4
+try:
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6")
+except OSError:  # not glibc (macOS, musl): nothing to trim
+    _LIBC = None
 #: Rows per Parquet row group (buffered across batches, per partition).
 ROW_GROUP_ROWS = 256 * 1024
 #: Buffered rows over all partitions before the largest buffer is flushed early.
@@ -154,7 +165,7 @@ def check_contract_header(spec: TableSpec, names: list[str], source: str) -> lis
 
 
 def parse_partition(partition_by: str | None) -> tuple[str, str] | None:
-    """``"issue_date"`` -> ("issue_date", "month"); ``"issue_date:day"`` -> ("issue_date", "day")."""
+    """``"issue_date"`` -> (issue_date, month); ``"issue_date:day"`` -> (issue_date, day)."""
     if not partition_by:
         return None
     column, _, grain = partition_by.partition(":")
@@ -173,18 +184,38 @@ def parse_partition(partition_by: str | None) -> tuple[str, str] | None:
 
 
 class HashingFile(io.RawIOBase):
-    """A read-only file that feeds every byte it returns into SHA-256 (one pass for both)."""
+    """A read-only file that feeds every byte it returns into SHA-256 (one pass for both).
 
-    def __init__(self, path: Path) -> None:
+    It also bounds memory: pyarrow's CSV reader reads ahead as far as it can, which for a big
+    file means hundreds of MiB of buffered blocks. ``read`` waits while more than ``max_ahead``
+    bytes have been handed out beyond what the consumer has :meth:`release`-d (with a timeout,
+    so a reader that needs more bytes for one huge record is only slowed, never deadlocked).
+    """
+
+    def __init__(self, path: Path, max_ahead: int | None = None) -> None:
         super().__init__()
         self._handle = open(path, "rb")  # noqa: SIM115 - closed in close()
         self.digest = hashlib.sha256()
         self.position = 0
+        self.max_ahead = max_ahead
+        self._released = 0
+        self._cond = threading.Condition()
 
     def readable(self) -> bool:
         return True
 
+    def release(self, nbytes: int) -> None:
+        """The consumer is done with about ``nbytes`` more of the input."""
+        with self._cond:
+            self._released += nbytes
+            self._cond.notify_all()
+
     def read(self, size: int = -1) -> bytes:
+        if self.max_ahead is not None:
+            with self._cond:
+                self._cond.wait_for(
+                    lambda: self.position - self._released <= self.max_ahead, timeout=0.5
+                )
         data = self._handle.read(size)
         self.digest.update(data)
         self.position += len(data)
@@ -197,6 +228,7 @@ class HashingFile(io.RawIOBase):
 
     def finish(self) -> str:
         """Hash whatever the reader did not consume; return the hex digest of the whole file."""
+        self.max_ahead = None
         while self.read(1 << 20):
             pass
         return self.digest.hexdigest()
@@ -214,7 +246,7 @@ class _BadRow:
     actual: int
 
 
-class _Retry(Exception):
+class _RetryError(Exception):
     """The attempt must restart with other reader options (a bigger block, another encoding)."""
 
     def __init__(self, block_size: int | None = None, encoding: str | None = None) -> None:
@@ -261,10 +293,8 @@ def _batches(reader: pacsv.CSVStreamingReader) -> Iterator[pa.RecordBatch]:
     finally:
         stop.set()
         while thread.is_alive():
-            try:
+            with contextlib.suppress(queue.Empty):
                 out.get(timeout=0.1)
-            except queue.Empty:
-                pass
         thread.join()
 
 
@@ -276,13 +306,13 @@ def _classify_arrow_error(exc: Exception, block_size: int, encoding: str, source
                 f"{source}: a record is longer than {MAX_BLOCK_SIZE >> 20} MiB; is a quote left "
                 "open? (an unmatched '\"' makes the rest of the file one field)"
             ) from None
-        raise _Retry(block_size=min(block_size * 4, MAX_BLOCK_SIZE)) from None
-    if "invalid UTF8" in message or "invalid UTF-8" in message:
-        if encoding in ("utf-8", "utf_8"):
-            raise _Retry(encoding="cp1252") from None
-    if "UnicodeDecodeError" in message or "codec can't decode" in message:
-        if encoding == "cp1252":
-            raise _Retry(encoding="latin-1") from None
+        raise _RetryError(block_size=min(block_size * 4, MAX_BLOCK_SIZE)) from None
+    utf8_error = "invalid UTF8" in message or "invalid UTF-8" in message
+    if utf8_error and encoding in ("utf-8", "utf_8"):
+        raise _RetryError(encoding="cp1252") from None
+    codec_error = "UnicodeDecodeError" in message or "codec can't decode" in message
+    if codec_error and encoding == "cp1252":
+        raise _RetryError(encoding="latin-1") from None
     first = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
     raise UserError(f"{source}: cannot be read as CSV: {first}") from None
 
@@ -364,6 +394,49 @@ class _DatasetWriter:
         return sorted(self.paths.values())
 
 
+class _WriterThread:
+    """Runs a :class:`_DatasetWriter` in its own thread: Parquet encoding overlaps cleaning."""
+
+    def __init__(self, writer: _DatasetWriter) -> None:
+        self.writer = writer
+        self.schema = writer.schema
+        self._queue: queue.Queue = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _DONE:
+                return
+            if self._error is None:
+                try:
+                    self.writer.write(item)
+                except BaseException as exc:
+                    self._error = exc
+
+    def write(self, table: pa.Table) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(table)
+
+    def finish(self) -> list[Path]:
+        """Wait for the queued tables, then close the files; re-raise a writer error."""
+        self._queue.put(_DONE)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.writer.close()
+
+    def abandon(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(_DONE)
+            self._thread.join()
+        for parquet in self.writer.writers.values():
+            parquet.close()
+
+
 class _RejectWriter:
     """Rejected rows as CSV: line number, reason, and the raw text of the row."""
 
@@ -382,7 +455,14 @@ class _RejectWriter:
         self.rows += 1
         self.kinds.update(kinds)
 
-    def raw_text(self, values: list[str | None]) -> str:
+    def raw_text(self, values: tuple | list) -> str:
+        """The row as CSV text (quoted only where a field needs it)."""
+        fields = ["" if v is None else v for v in values]
+        joined = self.delimiter.join(fields)
+        if joined.count(self.delimiter) == len(fields) - 1 and not any(
+            c in joined for c in ('"', "\n", "\r")
+        ):
+            return joined
         sink = io.StringIO()
         csv.writer(sink, delimiter=self.delimiter, lineterminator="").writerow(
             ["" if v is None else v for v in values]
@@ -429,8 +509,8 @@ class _Run:
     bad_rows: list[_BadRow] = field(default_factory=list)
     skipped: deque[int] = field(default_factory=deque)
     seen_rows: FingerprintSet = field(default_factory=FingerprintSet)
-    seen_keys: FingerprintSet = field(default_factory=FingerprintSet)
-    seen_rejects: set[tuple] = field(default_factory=set)
+    seen_keys: KeyedFingerprints = field(default_factory=KeyedFingerprints)
+    seen_rejects: set[int] = field(default_factory=set)  # hash() of each rejected raw row
 
 
 def _source_name(path: Path) -> str:
@@ -507,7 +587,7 @@ def convert_csv(
                 started=started,
                 started_at=started_at,
             )
-        except _Retry as retry:
+        except _RetryError as retry:
             if retry.block_size:
                 log.warning(
                     "%s: a record is longer than %d MiB; retrying with %d MiB blocks",
@@ -564,8 +644,8 @@ def _attempt(
     )
     tmp_dir.mkdir(parents=True, exist_ok=False)
     rejects = _RejectWriter(tmp_rejects, dialect.delimiter)
-    hashing = HashingFile(input_csv)
-    writer: _DatasetWriter | None = None
+    hashing = HashingFile(input_csv, max_ahead=READ_AHEAD_BLOCKS * block_size)
+    writer: _WriterThread | None = None
     moved = False
 
     def on_invalid(row: Any) -> str:
@@ -606,7 +686,7 @@ def _attempt(
                 convert_options=convert_options,
             )
             read_bytes = 0
-            for batch in _batches(reader):
+            for batches, batch in enumerate(_batches(reader), start=1):
                 if run.plans is None:
                     run.plans = [
                         infer_plan(batch.column(n), n, h)
@@ -614,8 +694,11 @@ def _attempt(
                     ]
                     _check_partition(run.plans, partition)
                 if writer is None:
-                    writer = _DatasetWriter(tmp_dir, _schema(run.plans), partition)
+                    writer = _WriterThread(_DatasetWriter(tmp_dir, _schema(run.plans), partition))
                 _process_batch(batch, run, spec, writer, rejects)
+                hashing.release(block_size)
+                if batches % TRIM_EVERY == 0:
+                    _return_free_memory()
                 if bar is not None:
                     bar.update(hashing.position - read_bytes)
                     read_bytes = hashing.position
@@ -637,8 +720,8 @@ def _attempt(
                 run.plans = [
                     ColumnPlan(n, h, "string") for n, h in zip(names, headers, strict=True)
                 ]
-            writer = _DatasetWriter(tmp_dir, _schema(run.plans), partition)
-        files = writer.close()
+            writer = _WriterThread(_DatasetWriter(tmp_dir, _schema(run.plans), partition))
+        files = writer.finish()
         rejects.close()
         result = ConversionResult(
             input_path=input_csv,
@@ -658,7 +741,15 @@ def _attempt(
         if not result.balanced:  # a bug, never a user error: refuse to publish
             raise AssertionError(f"row accounting does not balance: {result.summary()}")
         manifest = _manifest(
-            result, dialect, run, writer, tmp_dir, tmp_rejects, ignored, partition, started_at
+            result,
+            dialect,
+            run,
+            writer.writer,
+            tmp_dir,
+            tmp_rejects,
+            ignored,
+            partition,
+            started_at,
         )
         write_json_atomic(tmp_dir / MANIFEST_NAME, manifest)
         if rejects_dir is not None:
@@ -672,11 +763,16 @@ def _attempt(
         if not moved:
             rejects.close()
             if writer is not None:
-                for w in writer.writers.values():
-                    w.close()
+                writer.abandon()
             shutil.rmtree(tmp_dir, ignore_errors=True)
             if rejects_dir is not None:
                 tmp_rejects.unlink(missing_ok=True)
+
+
+def _return_free_memory() -> None:
+    """Hand freed heap pages back to the OS (glibc keeps them otherwise; RSS only grows)."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def _check_partition(plans: list[ColumnPlan], partition: tuple[str, str] | None) -> None:
@@ -709,7 +805,7 @@ def _process_batch(
     batch: pa.RecordBatch,
     run: _Run,
     spec: TableSpec | None,
-    writer: _DatasetWriter,
+    writer: _WriterThread,
     rejects: _RejectWriter,
 ) -> None:
     assert run.plans is not None
@@ -728,31 +824,34 @@ def _process_batch(
     if keep.any():
         keep_arrow = pa.array(keep)
         good_cols = [c.filter(keep_arrow) for c in cleaned.columns]
-        duplicate = run.seen_rows.seen_then_add(row_fingerprints(good_cols))
-        run.duplicates += int(duplicate.sum())
         good_index = np.flatnonzero(keep)
-        keep[good_index[duplicate]] = False
+        hashes = [hash_column(c) for c in good_cols]
+        row_fp = combine_hashes(hashes, len(good_index))
         if spec is not None and spec.key:
-            unique_arrow = pa.array(~duplicate)
-            key_cols = [
-                good_cols[i].filter(unique_arrow)
-                for i, p in enumerate(run.plans)
-                if p.name in spec.key
-            ]
-            repeated = run.seen_keys.seen_then_add(row_fingerprints(key_cols))
-            if repeated.any():
-                where = good_index[~duplicate][repeated]
-                keep[where] = False
-                keys = batch.select(list(spec.key)).take(pa.array(where)).to_pylist()
-                rows = batch.select([p.name for p in run.plans]).take(pa.array(where))
-                for line, key, values in zip(lines[where], keys, rows.to_pylist(), strict=True):
-                    shown = ", ".join(f"{k}={v!r}" for k, v in key.items())
-                    rejects.write(
-                        int(line),
-                        f"duplicate key {shown}: an earlier row has the same key",
-                        rejects.raw_text(list(values.values())),
-                        {"duplicate_key"},
-                    )
+            positions = [i for i, p in enumerate(run.plans) if p.name in spec.key]
+            key_fp = combine_hashes([hashes[i] for i in positions], len(good_index))
+            key_seen, first_row_fp = run.seen_keys.lookup_then_add(key_fp, row_fp)
+            duplicate = key_seen & (first_row_fp == row_fp)
+            conflict = key_seen & ~duplicate
+        else:
+            duplicate = run.seen_rows.seen_then_add(row_fp)
+            conflict = np.zeros(len(good_index), dtype=bool)
+        run.duplicates += int(duplicate.sum())
+        keep[good_index[duplicate]] = False
+        if conflict.any():
+            assert spec is not None
+            where = good_index[conflict]
+            keep[where] = False
+            keys = batch.select(list(spec.key)).take(pa.array(where)).to_pylist()
+            rows = batch.select([p.name for p in run.plans]).take(pa.array(where))
+            for line, key, values in zip(lines[where], keys, rows.to_pylist(), strict=True):
+                shown = ", ".join(f"{k}={v!r}" for k, v in key.items())
+                rejects.write(
+                    int(line),
+                    f"duplicate key {shown}: an earlier row has the same key",
+                    rejects.raw_text(tuple(values.values())),
+                    {"duplicate_key"},
+                )
     if bad.any():
         _reject_rows(batch, run, cleaned.problems, bad, lines, rejects)
     if keep.any():
@@ -772,28 +871,31 @@ def _reject_rows(
     lines: np.ndarray,
     rejects: _RejectWriter,
 ) -> None:
+    """Write the rows that broke a rule, with every reason; exact repeats count as duplicates."""
     assert run.plans is not None
     where = np.flatnonzero(bad)
-    raw_rows = batch.select([p.name for p in run.plans]).take(pa.array(where)).to_pylist()
-    reasons: dict[int, list[str]] = {int(i): [] for i in where}
-    kinds: dict[int, set[str]] = {int(i): set() for i in where}
-    raw_by_column = {p.name: batch.column(p.name) for p in run.plans}
+    take = pa.array(where)
+    columns = [batch.column(p.name).take(take).to_pylist() for p in run.plans]
+    position = {int(i): k for k, i in enumerate(where)}
+    reasons: list[list[str]] = [[] for _ in where]
+    kinds: list[set[str]] = [set() for _ in where]
     for problem in problems:
-        for i in np.flatnonzero(problem.mask):
-            value = raw_by_column[problem.column][int(i)].as_py()
+        hit = np.flatnonzero(problem.mask)
+        values = batch.column(problem.column).take(pa.array(hit)).to_pylist()
+        prefix = f"{problem.column}: "
+        for i, value in zip(hit, values, strict=True):
+            k = position[int(i)]
             if value is not None and len(value) > 60:
                 value = value[:57] + "..."
-            reasons[int(i)].append(f"{problem.column}: " + problem.message.format(value=value))
-            kinds[int(i)].add(problem.kind)
-    for i, values in zip(where, raw_rows, strict=True):
-        row = tuple(values.values())
-        if row in run.seen_rejects:  # an exact copy of a row already rejected
+            reasons[k].append(prefix + problem.message.format(value=value))
+            kinds[k].add(problem.kind)
+    for k, row in enumerate(zip(*columns, strict=True)):
+        fingerprint = hash(row)
+        if fingerprint in run.seen_rejects:  # an exact copy of a row already rejected
             run.duplicates += 1
             continue
-        run.seen_rejects.add(row)
-        rejects.write(
-            int(lines[i]), "; ".join(reasons[int(i)]), rejects.raw_text(list(row)), kinds[int(i)]
-        )
+        run.seen_rejects.add(fingerprint)
+        rejects.write(int(lines[where[k]]), "; ".join(reasons[k]), rejects.raw_text(row), kinds[k])
 
 
 def _swap_into_place(tmp_dir: Path, output_dir: Path) -> None:

@@ -169,7 +169,11 @@ def first_row(text: str, delimiter: str) -> list[str]:
 
 
 def snake_case(name: str) -> str:
-    """``"Loan Id"`` -> ``loan_id``, ``"InterestRate (%)"`` -> ``interest_rate``, ``"Größe"`` -> ``grosse``."""
+    """A header as a snake_case name: ``"Loan Id"`` -> ``loan_id``, ``"Größe"`` -> ``grosse``.
+
+    ``"InterestRate (%)"`` -> ``interest_rate``.
+    Accents are folded to ASCII; a leading digit gets a ``c_`` prefix (``"2020"`` -> ``c_2020``).
+    """
     text = unicodedata.normalize("NFKD", name.replace("ß", "ss"))
     text = text.encode("ascii", "ignore").decode()
     text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)

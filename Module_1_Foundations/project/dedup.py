@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Runs are not merged beyond this many fingerprints (64 MiB), to bound the merge's peak memory.
-MAX_RUN = 8 << 20
+#: Runs are not merged beyond this many fingerprints (16 MiB), to bound the merge's peak memory.
+MAX_RUN = 2 << 20
 
 
 class FingerprintSet:
@@ -60,3 +60,56 @@ class FingerprintSet:
             merged = np.concatenate([runs.pop(), last])
             merged.sort(kind="stable")
             runs.append(merged)
+
+
+class KeyedFingerprints:
+    """Key fingerprint -> fingerprint of the first row with that key (for tables with a key).
+
+    One lookup answers both questions a keyed table asks: is this row an exact duplicate (same
+    key, same row) or a key conflict (same key, different row)? 16 bytes per distinct key.
+    """
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def __len__(self) -> int:
+        return sum(len(keys) for keys, _ in self._runs)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(keys.nbytes + values.nbytes for keys, values in self._runs)
+
+    def lookup_then_add(self, keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return (key seen before?, row fingerprint of the key's first row) for each row."""
+        keys = np.asarray(keys, dtype=np.uint64)
+        rows = np.asarray(rows, dtype=np.uint64)
+        seen = np.ones(len(keys), dtype=bool)
+        if not len(keys):
+            return seen, rows.copy()
+        unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        found = np.zeros(len(unique), dtype=bool)
+        stored = rows[first]
+        for run_keys, run_rows in self._runs:
+            at = np.searchsorted(run_keys, unique)
+            at[at == len(run_keys)] = len(run_keys) - 1
+            hit = run_keys[at] == unique
+            found |= hit
+            stored[hit] = run_rows[at[hit]]
+        seen[first[~found]] = False
+        if (~found).any():
+            self._runs.append((unique[~found], rows[first[~found]]))
+            self._merge()
+        return seen, stored[inverse]
+
+    def _merge(self) -> None:
+        runs = self._runs
+        while (
+            len(runs) > 1
+            and len(runs[-2][0]) <= 2 * len(runs[-1][0])
+            and len(runs[-2][0]) + len(runs[-1][0]) <= MAX_RUN
+        ):
+            k2, v2 = runs.pop()
+            k1, v1 = runs.pop()
+            keys = np.concatenate([k1, k2])
+            order = np.argsort(keys, kind="stable")
+            runs.append((keys[order], np.concatenate([v1, v2])[order]))

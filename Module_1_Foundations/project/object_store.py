@@ -183,7 +183,7 @@ def ensure_bucket(client: Any, bucket: str, *, create: bool = False) -> bool:
         code = str(exc.response.get("Error", {}).get("Code", ""))
         if code not in ("404", "NoSuchBucket") or not create:
             raise UserError(describe_error(exc, client, bucket)) from None
-    except (BotoCoreError, ClientError) as exc:
+    except BotoCoreError as exc:
         raise UserError(describe_error(exc, client, bucket)) from None
     try:
         region = client.meta.region_name
