@@ -36,6 +36,7 @@ from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.settings import Settings, get_settings
 
 MODULE_DIR = Path(__file__).resolve().parent
+TABLE_NAMES = ("borrowers", "loans", "repayments", "loan_truth")
 DBT_PROJECT_DIR = MODULE_DIR / "dbt_project"
 #: Variables that would change what dbt does if they leaked from the developer's shell.
 _FIXED_ENV = {
@@ -47,7 +48,7 @@ _FIXED_ENV = {
 
 
 def httpfs_extension_dir() -> Path:
-    """The ``extensions`` folder of the ``duckdb-ext-httpfs`` wheel (DuckDB's extension_directory)."""
+    """The ``extensions`` folder of the duckdb-ext-httpfs wheel: DuckDB's extension_directory."""
     spec = importlib.util.find_spec("duckdb_ext")
     if spec is None or not spec.submodule_search_locations:
         raise UserError(
@@ -132,7 +133,7 @@ def run_dbt(
     ``target_path``/``log_path`` keep concurrent runs (tests, the benchmark) apart from the
     developer's ``dbt_project/target``.
     """
-    from dbt.cli.main import dbtRunner  # noqa: PLC0415 - dbt import is slow; only when running
+    from dbt.cli.main import dbtRunner
 
     full_env = dict(env if env is not None else dbt_env())
     if target_path is not None:
@@ -155,13 +156,40 @@ def release_duckdb() -> None:
     open the warehouse file.
     """
     try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager  # noqa: PLC0415
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     except ImportError:  # pragma: no cover - dbt-duckdb is part of the locked environment
         return
-    env = DuckDBConnectionManager._ENV  # noqa: SLF001 - no public API for this
+    env = DuckDBConnectionManager._ENV
     if env is not None:
         env.close()
     DuckDBConnectionManager.close_all_connections()
+
+
+def ensure_lake(settings: Settings | None = None, *, loans: int = 10_000) -> Path:
+    """Make sure the local lake has the loan book; on a fresh clone, generate and convert it.
+
+    Generates ``<raw_dir>/loanbook`` (the default book, faults included) when its CSVs are
+    missing, then converts it with Module 1's converter into ``<processed_dir>/loanbook``.
+    """
+    from Module_3_Analytics_Eng.sample_lake import build_lake
+
+    settings = settings or get_settings()
+    root = settings.processed_dir / "loanbook"
+    if all(any((root / table).rglob("*.parquet")) for table in TABLE_NAMES):
+        return root
+    raw = settings.raw_dir / "loanbook"
+    if not all((raw / f"{table}.csv").is_file() for table in TABLE_NAMES):
+        from Module_1_Foundations.datasets.loanbook_generator import (
+            GeneratorConfig,
+            generate,
+        )
+
+        print(f"no loan book in {raw}: generating {loans:,} loans", file=sys.stderr)
+        generate(GeneratorConfig(loans=loans), raw, show_progress=False)
+    print(f"no Parquet lake in {root}: converting {raw}", file=sys.stderr)
+    root, method = build_lake(raw, settings.processed_dir)
+    print(f"lake ready in {root} ({method})", file=sys.stderr)
+    return root
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -183,6 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--print-env", action="store_true", help="print the variables dbt gets and exit"
     )
+    parser.add_argument(
+        "--ensure-lake",
+        action="store_true",
+        help="first generate and convert the loan book if the local lake is empty (fresh clone)",
+    )
     parser.add_argument("dbt_args", nargs="*", help="dbt command and flags (after --)")
     return parser
 
@@ -193,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         env = dbt_env(
             lake=args.lake, target=args.target, duckdb_path=args.duckdb_path, root=args.lake_root
         )
+        if args.ensure_lake and args.lake == "local" and args.lake_root is None:
+            ensure_lake()
         if args.print_env:
             shown = {k: ("********" if "SECRET" in k else v) for k, v in env.items()}
             print(json.dumps(shown, indent=2))

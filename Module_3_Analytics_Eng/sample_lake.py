@@ -6,9 +6,9 @@ load date (``dt=YYYY-MM-DD/``) as Module 2's DAG writes it. ``root`` is
 ``<settings.processed_dir>/loanbook``.
 
 Module 1's ``convert_loanbook`` is used when it exists; until then (and for the clean CSVs of a
-fault-free book, where both give the same Parquet) ``csv_to_lake`` reads the generator's CSVs with
-the schema's types. ``split_day`` moves the last day of events into its own ``dt=`` partition, which is
-how the tests and the benchmark "append one more day".
+fault-free book, where both give the same Parquet) ``csv_to_lake`` reads the generator's CSVs
+with the schema's types. ``split_day`` moves the last day of events into its own ``dt=``
+partition, which is how the tests and the benchmark "append one more day".
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def csv_to_lake(raw_dir: Path, lake_root: Path) -> dict[str, int]:
 def build_lake(raw_dir: Path, processed_dir: Path) -> tuple[Path, str]:
     """Fill ``<processed_dir>/loanbook`` from ``raw_dir``; return the root and the method used."""
     try:
-        from Module_1_Foundations.project.csv_to_parquet_to_s3 import (  # noqa: PLC0415
+        from Module_1_Foundations.project.csv_to_parquet_to_s3 import (
             convert_loanbook,
         )
     except ImportError:
@@ -100,9 +100,7 @@ def split_day(lake_root: Path, day: date, *, hold_back: Path | None = None) -> d
     lake_root = Path(lake_root)
     moved: dict[str, int] = {}
     loans = read_table(lake_root, "loans")
-    day_loans = pc.filter(
-        loans, pc.greater_equal(loans["issue_date"], pa.scalar(day, pa.date32()))
-    )
+    day_loans = pc.filter(loans, pc.greater_equal(loans["issue_date"], pa.scalar(day, pa.date32())))
     day_loan_ids = day_loans["loan_id"]
     for name in TABLES:
         table = read_table(lake_root, name)

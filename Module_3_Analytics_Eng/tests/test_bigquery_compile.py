@@ -59,7 +59,8 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_every_compiled_node_parses_as_bigquery_sql(compiled: Path) -> None:
     files = sorted((compiled / "compiled" / "loanbook").rglob("*.sql"))
-    models = [f for f in files if f.parent.name in ("staging", "intermediate", "core", "reporting", "ml")]
+    layers = ("staging", "intermediate", "core", "reporting", "ml")
+    models = [f for f in files if f.parent.name in layers]
     assert len(models) >= 14, [f.name for f in models]
     problems = []
     for path in files:
@@ -84,7 +85,11 @@ def test_fct_repayments_is_partitioned_clustered_insert_overwrite(compiled: Path
     nodes = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     config = nodes["fct_repayments"]["config"]
     assert config["incremental_strategy"] == "insert_overwrite"
-    assert config["partition_by"] == {"field": "due_date", "data_type": "date", "granularity": "day"}
+    assert config["partition_by"] == {
+        "field": "due_date",
+        "data_type": "date",
+        "granularity": "day",
+    }
     assert config["cluster_by"] == ["loan_id"]
     assert nodes["fct_loans"]["config"]["incremental_strategy"] == "merge"
     for name, node in nodes.items():

@@ -116,9 +116,7 @@ def test_contract_breaking_row_fails_and_marts_stay(built: Warehouse, tmp_path: 
     before = wh.snapshot()
     loans = read_table(lake, "loans")
     bad = loans.slice(0, 1)
-    bad = bad.set_column(
-        bad.schema.get_field_index("loan_id"), "loan_id", pa.array(["L99999999"])
-    )
+    bad = bad.set_column(bad.schema.get_field_index("loan_id"), "loan_id", pa.array(["L99999999"]))
     bad = bad.set_column(
         bad.schema.get_field_index("loan_amount"), "loan_amount", pa.array([-500.0])
     )

@@ -35,13 +35,11 @@ renamed as (
         cast(region as string) as region,
 
         -- categories
-        case
-            when employment_length is null then null
-            when cast(employment_length as string) = '< 1 year' then 0
-            when cast(employment_length as string) = '10+ years' then 10
-            else cast(
-                {{ dbt.split_part('cast(employment_length as string)', "' '", 1) }} as int64
-            )
+        case cast(employment_length as string)
+            when '< 1 year' then 0
+            when '10+ years' then 10
+            -- 'N years' -> N; null stays null
+            else cast({{ dbt.split_part('employment_length', "' '", 1) }} as int64)
         end as employment_years,
         cast(term_months as int64) = 60 as is_long_term,
 

@@ -116,7 +116,8 @@ final as (
         outcomes.default_date is not null as is_default,
         cast(
             case when outcomes.default_date is not null then last_instalment.outstanding_balance
-            else 0 end as numeric(18, 2)
+                else 0
+            end as numeric(18, 2)
         ) as defaulted_balance,
         case
             when outcomes.default_date is not null then 'defaulted'

@@ -52,7 +52,7 @@ curve as (
         coalesce(defaults_by_month_on_book.new_defaulted_balance, 0) as new_defaulted_balance
     from vintages
     inner join months_on_book
-        on months_on_book.months_on_book <= vintages.months_observed
+        on vintages.months_observed >= months_on_book.months_on_book
     left join defaults_by_month_on_book
         on
             vintages.issue_month = defaults_by_month_on_book.issue_month

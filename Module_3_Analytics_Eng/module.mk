@@ -1,0 +1,29 @@
+# Module 3: the dbt warehouse (DuckDB locally, BigQuery by configuration).
+# Included by the root Makefile; targets run with the project's .venv.
+M3_DBT := $(PY) -m Module_3_Analytics_Eng.dbt_runner
+M3_PROJECT := Module_3_Analytics_Eng/dbt_project
+DBT_DOCS_PORT ?= 8081
+
+.PHONY: dbt-build dbt-docs dbt-docs-generate dbt-screenshots dbt-bigquery-check
+
+dbt-build: setup ## build the dbt warehouse (DuckDB; generates + converts the loan book first if missing)
+	$(M3_DBT) --ensure-lake -- build
+
+dbt-docs-generate: setup
+	$(M3_DBT) -- docs generate
+
+dbt-docs: dbt-build dbt-docs-generate ## generate the dbt docs and serve them on 127.0.0.1:8081 (DBT_DOCS_PORT)
+	$(M3_DBT) -- docs serve --host 127.0.0.1 --port $(DBT_DOCS_PORT) --no-browser
+
+dbt-screenshots: setup system-deps dbt-build ## screenshot the dbt docs (lineage, a model page) with Playwright + chromium
+	$(PY) -m Module_3_Analytics_Eng.docs_screenshots
+
+dbt-bigquery-check: setup ## compile the project for BigQuery offline (dummy credentials) and parse it with sqlglot
+	$(PYTEST) -q Module_3_Analytics_Eng/tests/test_bigquery_compile.py
+
+# Module 3's own linter: sqlfluff (dbt templater) on the models and singular tests. The dbt
+# templater needs the profile's variables: a throwaway warehouse under the ignored target/.
+lint:: setup
+	cd $(M3_PROJECT) && env $$($(M3_DBT) --duckdb-path target/sqlfluff.duckdb --print-env \
+	  | $(PY) -c 'import json,sys; print(" ".join(f"{k}={v}" for k, v in json.load(sys.stdin).items()))') \
+	  $(VENV)/bin/sqlfluff lint models tests/singular
