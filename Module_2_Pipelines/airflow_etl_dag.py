@@ -102,7 +102,7 @@ def loanbook_daily_etl() -> None:
         from Module_2_Pipelines import etl
 
         day, run_id = _run_date_and_id()
-        with etl.pipeline_log(run_id):
+        with etl.pipeline_log(run_id, "extract"):
             return etl.extract(day, loans=int((params or {}).get("loans", etl.DEFAULT_LOANS)))
 
     @task(retries=0, execution_timeout=timedelta(minutes=10))
@@ -112,7 +112,7 @@ def loanbook_daily_etl() -> None:
 
         day, run_id = _run_date_and_id()
         rate = float((params or {}).get("max_reject_rate", etl.DEFAULT_MAX_REJECT_RATE))
-        with etl.pipeline_log(run_id):
+        with etl.pipeline_log(run_id, "validate"):
             return etl.validate(day, max_reject_rate=rate)
 
     @task(execution_timeout=timedelta(minutes=30))
@@ -121,7 +121,7 @@ def loanbook_daily_etl() -> None:
         from Module_2_Pipelines import etl
 
         day, run_id = _run_date_and_id()
-        with etl.pipeline_log(run_id):
+        with etl.pipeline_log(run_id, "transform"):
             return etl.transform(day)
 
     @task(retries=4, execution_timeout=timedelta(minutes=15))
@@ -130,7 +130,7 @@ def loanbook_daily_etl() -> None:
         from Module_2_Pipelines import etl
 
         day, run_id = _run_date_and_id()
-        with etl.pipeline_log(run_id):
+        with etl.pipeline_log(run_id, "load"):
             result = etl.load(day)
         # XCom carries counts only, the keys and checksums are in the manifest
         return {k: v for k, v in result.items() if k != "objects"} | {
@@ -143,7 +143,7 @@ def loanbook_daily_etl() -> None:
         from Module_2_Pipelines import etl
 
         day, run_id = _run_date_and_id()
-        with etl.pipeline_log(run_id):
+        with etl.pipeline_log(run_id, "verify"):
             result = etl.verify(day)
         return {"date": result["date"], "verified": result["verified"]}
 
@@ -160,7 +160,7 @@ def loanbook_daily_etl() -> None:
 
         day, run_id = _run_date_and_id()
         settings = get_settings()
-        with etl.pipeline_log(run_id):
+        with etl.pipeline_log(run_id, "publish"):
             manifest = etl.build_manifest(
                 day,
                 extracted=extracted,

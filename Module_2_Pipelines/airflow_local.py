@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from datetime import date
@@ -453,21 +454,52 @@ class ApiClient:
             "in the UI (Dags > Import errors) or the dag-processor lines of the console log"
         )
 
-    def trigger(self, dag_id: str, logical_date: str | None, conf: dict[str, Any]) -> str:
-        status, payload = self.call("PATCH", f"/dags/{dag_id}", {"is_paused": False})
-        if status != 200:
-            raise UserError(f"could not unpause {dag_id} (HTTP {status}): {payload}")
+    def window(self, dag_id: str) -> tuple[date | None, date | None]:
+        """The DAG's ``start_date`` and ``end_date``: task instances exist only inside them."""
+        _, details = self.call("GET", f"/dags/{dag_id}/details")
+        bounds = [(details or {}).get(k) for k in ("start_date", "end_date")]
+        first, last = (None if v is None else date.fromisoformat(v[:10]) for v in bounds)
+        return first, last
+
+    def run_for(self, dag_id: str, logical_date: str) -> str | None:
+        """The id of the run with this logical date, if there is one."""
+        query = urllib.parse.urlencode(
+            {"logical_date_gte": logical_date, "logical_date_lte": logical_date}
+        )
+        _, payload = self.call("GET", f"/dags/{dag_id}/dagRuns?{query}")
+        runs = (payload or {}).get("dag_runs", [])
+        return runs[0]["dag_run_id"] if runs else None
+
+    def trigger(self, dag_id: str, logical_date: str, conf: dict[str, Any]) -> tuple[str, bool]:
+        """Create the run for ``logical_date``, or clear the existing one so it runs again.
+
+        Returns ``(run_id, rerun)``. A logical date is unique per DAG, so a date the scheduler
+        already ran (catchup) is rerun in place: idempotent tasks replace its outputs. The DAG
+        is unpaused last, so a new run is queued before the scheduler creates catchup runs.
+        """
         status, payload = self.call(
             "POST", f"/dags/{dag_id}/dagRuns", {"logical_date": logical_date, "conf": conf}
         )
-        if status == 409:
-            raise UserError(
-                f"{dag_id} already has a run for logical date {logical_date}: clear it in the UI "
-                "(or `airflow tasks clear`) to rerun it, or pick another --date"
+        rerun = status == 409
+        if rerun:
+            run_id = self.run_for(dag_id, logical_date)
+            if run_id is None:
+                raise UserError(f"{dag_id}: HTTP 409 for {logical_date} but no such run: {payload}")
+            status, payload = self.call(
+                "POST",
+                f"/dags/{dag_id}/clearTaskInstances",
+                {"dag_run_id": run_id, "dry_run": False, "only_failed": False},
             )
-        if status not in (200, 201):
+            if status != 200:
+                raise UserError(f"could not clear run {run_id} (HTTP {status}): {payload}")
+        elif status in (200, 201):
+            run_id = payload["dag_run_id"]
+        else:
             raise UserError(f"could not trigger {dag_id} (HTTP {status}): {payload}")
-        return payload["dag_run_id"]
+        status, payload = self.call("PATCH", f"/dags/{dag_id}", {"is_paused": False})
+        if status != 200:
+            raise UserError(f"could not unpause {dag_id} (HTTP {status}): {payload}")
+        return run_id, rerun
 
     def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
         _, payload = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")
@@ -510,9 +542,19 @@ def trigger(
         raise UserError(f"no admin password in {paths.password_file}: restart with make airflow-up")
     client = ApiClient(info["port"], "admin", password)
     client.wait_for_dag(dag_id)
-    when = None if logical_date is None else f"{logical_date.isoformat()}T00:00:00Z"
-    run_id = client.trigger(dag_id, when, conf or {})
-    print(f"triggered {dag_id} run {run_id} (logical date {when or 'none: now'})")
+    first, last = client.window(dag_id)
+    day = logical_date or first
+    if day is None:
+        raise UserError(f"{dag_id} has no start_date: pass --date YYYY-MM-DD")
+    if (first and day < first) or (last and day > last):
+        raise UserError(
+            f"{day} is outside {dag_id}'s schedule ({first} to {last}): Airflow creates no task "
+            "for a date outside start_date/end_date, so pick a --date inside it"
+        )
+    when = f"{day.isoformat()}T00:00:00Z"
+    run_id, rerun = client.trigger(dag_id, when, conf or {})
+    how = "cleared the existing run, running it again" if rerun else "triggered"
+    print(f"{dag_id} {day}: {how}: {run_id}")
     state = client.wait_for_run(dag_id, run_id, timeout=timeout)
     print(f"run {run_id}: {state}")
     return state
@@ -542,7 +584,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="show pid, component health and the admin login")
     trig = sub.add_parser("trigger", help="unpause and trigger the DAG, wait for the result")
     trig.add_argument("--dag-id", default=DAG_ID)
-    trig.add_argument("--date", type=_date, default=None, help="logical date (YYYY-MM-DD)")
+    trig.add_argument(
+        "--date", type=_date, default=None, help="logical date (default: the DAG's start_date)"
+    )
     trig.add_argument("--loans", type=int, default=None, help="loans in the raw drop (param)")
     trig.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the run")
     return parser

@@ -120,11 +120,12 @@ def pipeline_log_dir() -> Path:
 
 
 @contextlib.contextmanager
-def pipeline_log(run_id: str, name: str = "etl") -> Iterator[Path]:
-    """Append this module's log records to ``logs/<name>.log``, tagged with ``run_id``.
+def pipeline_log(run_id: str, step: str, *, name: str = "etl") -> Iterator[Path]:
+    """Log one step's status (started, succeeded or failed with the cause, and its duration)
+    to ``logs/<name>.log``, every line tagged with ``run_id``.
 
     Used inside Airflow tasks, where Airflow owns the root logger: only this module's logger gets
-    the extra handler, so the task log and the pipeline log both receive every line once.
+    the extra file handler, so the task log and the pipeline log both receive every line once.
     """
     folder = pipeline_log_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -140,8 +141,21 @@ def pipeline_log(run_id: str, name: str = "etl") -> Iterator[Path]:
     owner.addHandler(handler)
     previous = owner.level
     owner.setLevel(logging.INFO)
+    started = time.perf_counter()
+    log.info("%s: started", step)
     try:
         yield folder / f"{name}.log"
+    except BaseException as exc:
+        log.error(
+            "%s: FAILED after %.1f s: %s: %s",
+            step,
+            time.perf_counter() - started,
+            type(exc).__name__,
+            exc,
+        )
+        raise
+    else:
+        log.info("%s: succeeded in %.1f s", step, time.perf_counter() - started)
     finally:
         owner.removeHandler(handler)
         owner.setLevel(previous)
