@@ -34,6 +34,19 @@ DATE_FORMATS: tuple[str, ...] = (
     "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%d %b %Y", "%B %d %Y", "%d %B %Y", "%b %d %Y",
     "%m/%d/%Y", "%d.%m.%Y",
 )  # fmt: skip
+#: Where the day of the month sits in each date format: strptime rolls 30 Feb over to 1 Mar,
+#: so every parsed date is checked against the day written in the text.
+_DAY_PATTERNS: dict[str, str] = {
+    "%Y-%m-%d": r"^\d{4}-\d{1,2}-(?P<d>\d{1,2})$",
+    "%Y/%m/%d": r"^\d{4}/\d{1,2}/(?P<d>\d{1,2})$",
+    "%Y%m%d": r"^\d{6}(?P<d>\d{2})$",
+    "%d %b %Y": r"^(?P<d>\d{1,2}) ",
+    "%B %d %Y": r" (?P<d>\d{1,2}) ",
+    "%d %B %Y": r"^(?P<d>\d{1,2}) ",
+    "%b %d %Y": r" (?P<d>\d{1,2}) ",
+    "%m/%d/%Y": r"^\d{1,2}/(?P<d>\d{1,2})/",
+    "%d.%m.%Y": r"^(?P<d>\d{1,2})\.",
+}
 TIMESTAMP_FORMATS: tuple[str, ...] = (
     "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M",
     "%Y/%m/%d %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M",
@@ -141,19 +154,46 @@ def parse_numbers(text: pa.Array, kind: Literal["int", "float"]) -> tuple[pa.Arr
     return values, ok
 
 
+def _strptime_checked(text: pa.Array, fmt: str) -> pa.Array:
+    """``strptime`` that refuses impossible days (30 Feb) instead of rolling them over."""
+    parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
+    if parsed.null_count == len(parsed):
+        return parsed
+    day = pc.cast(pc.struct_field(pc.extract_regex(text, _DAY_PATTERNS[fmt]), "d"), pa.int64())
+    rolled = _mask(pc.not_equal(pc.day(parsed), day))
+    if rolled.any():
+        parsed = pc.if_else(pa.array(rolled), pa.scalar(None, parsed.type), parsed)
+    return parsed
+
+
 def parse_dates(text: pa.Array, formats: Sequence[str] = DATE_FORMATS) -> pa.Array:
     """Dates (``date32``) from text in any of ``formats``; nulls where none fits."""
     if len(text) == 0:
         return pa.array([], pa.date32())
-    parsed = pc.strptime(text, format=formats[0], unit="s", error_is_null=True)
+    parsed = _strptime_checked(text, formats[0])
     for fmt in formats[1:]:
         todo = pc.and_(pc.is_valid(text), pc.is_null(parsed))
         if not pc.any(todo).as_py():
             break
         index = pa.array(np.flatnonzero(_mask(todo)))
-        more = pc.strptime(text.take(index), format=fmt, unit="s", error_is_null=True)
+        more = _strptime_checked(text.take(index), fmt)
         parsed = pc.coalesce(parsed, _scatter(more, index, len(text)))
     return pc.cast(parsed, pa.date32())
+
+
+def _drop_rolled_iso_days(raw: pa.Array, parsed: pa.Array) -> pa.Array:
+    """ISO text parsed by a cast: null the dates whose day was rolled over (2024-02-30)."""
+    day_text = pc.utf8_slice_codeunits(raw, 8, 10)
+    late = _mask(pc.and_(pc.is_valid(parsed), pc.greater(day_text, "28")))
+    if not late.any():
+        return parsed
+    index = pa.array(np.flatnonzero(late))
+    written = pc.cast(day_text.take(index), pa.int64())
+    rolled = np.zeros(len(parsed), dtype=bool)
+    rolled[index.to_numpy()] = _mask(pc.not_equal(pc.day(parsed.take(index)), written))
+    if not rolled.any():
+        return parsed
+    return pc.if_else(pa.array(rolled), pa.scalar(None, parsed.type), parsed)
 
 
 def _scatter(values: pa.Array, index: pa.Array, length: int) -> pa.Array:
@@ -215,16 +255,24 @@ def infer_kind(text: pa.Array, name: str = "") -> Kind:
     return "string"
 
 
+def _case_rank(value: str) -> int:
+    """Prefer Mixed or Title case, then lower case, then UPPER CASE (a shouting export)."""
+    if value.isupper():
+        return 2
+    return 1 if value.islower() else 0
+
+
 def canonical_spellings(text: pa.Array) -> dict[str, str]:
-    """lower-cased value -> its most frequent spelling (ties: the first in sort order)."""
+    """lower-cased value -> its most frequent spelling (ties: Title/Mixed, then lower, UPPER)."""
     counts = pc.value_counts(pc.drop_null(text)).to_pylist()
-    best: dict[str, tuple[int, str]] = {}
+    best: dict[str, tuple[int, int, str]] = {}
     for item in counts:
         value, count = item["values"], item["counts"]
+        rank = (-count, _case_rank(value), value)
         key = value.lower()
-        if key not in best or (-count, value) < (-best[key][0], best[key][1]):
-            best[key] = (count, value)
-    return {key: value for key, (count, value) in best.items()}
+        if key not in best or rank < best[key]:
+            best[key] = rank
+    return {key: rank[2] for key, rank in best.items()}
 
 
 def infer_plan(raw: pa.Array, name: str, source_header: str) -> ColumnPlan:
@@ -276,7 +324,7 @@ def _parse_fast(raw: pa.Array, plan: ColumnPlan) -> pa.Array | None:
             if kind in ("int", "float", "timestamp"):
                 return pc.cast(raw, ARROW_TYPES[kind])
             if kind == "date":
-                return pc.cast(raw, pa.date32())
+                return _drop_rolled_iso_days(raw, pc.cast(raw, pa.date32()))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             plan.dirty = True
     if kind in ("int", "float"):
@@ -285,10 +333,10 @@ def _parse_fast(raw: pa.Array, plan: ColumnPlan) -> pa.Array | None:
     if kind == "date":
         iso = pc.match_substring_regex(raw, r"^\d{4}-\d\d-\d\d$")
         try:
-            return pc.cast(pc.if_else(iso, raw, pa.scalar(None, pa.string())), pa.date32())
-        except pa.ArrowInvalid:  # e.g. 2024-02-30: let the per-cell path judge it
-            parsed = pc.strptime(raw, format="%Y-%m-%d", unit="s", error_is_null=True)
-            return pc.cast(parsed, pa.date32())
+            only_iso = pc.if_else(iso, raw, pa.scalar(None, pa.string()))
+            return _drop_rolled_iso_days(raw, pc.cast(only_iso, pa.date32()))
+        except pa.ArrowInvalid:  # e.g. month 13: let the per-cell path judge it
+            return None
     return None
 
 

@@ -128,12 +128,17 @@ def _looks_like_data(value: str) -> bool:
 
 
 def detect_header(text: str, delimiter: str) -> bool:
-    """A first line is a header when none of its fields is empty or looks like a number or date."""
+    """Is the first line a header? Yes when none of its fields looks like a number or a date,
+    and either all of them are filled in or the second line does hold numbers or dates."""
     try:
-        first = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        first = next(reader)
+        second = next(reader, [])
     except (StopIteration, csv.Error):
         return True
-    return all(field.strip() and not _looks_like_data(field) for field in first)
+    if any(_looks_like_data(field) for field in first):
+        return False
+    return all(field.strip() for field in first) or any(_looks_like_data(f) for f in second)
 
 
 def sniff(

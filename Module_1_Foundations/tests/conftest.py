@@ -33,3 +33,27 @@ def run_module(module: str, *args: str, env: dict[str, str] | None = None, cwd: 
         timeout=300,
         check=False,
     )
+
+
+# --- object stores for Module 1's upload tests (moto: fast; SeaweedFS: the real local server) ---
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """An in-process moto S3 server on a free loopback port, for the whole session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def seaweedfs_server(tmp_path_factory: pytest.TempPathFactory):
+    """A throwaway SeaweedFS (the embedded store) on free ports, for the whole session."""
+    from Module_1_Foundations.project.local_s3_server import running_local_s3
+
+    with running_local_s3(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server

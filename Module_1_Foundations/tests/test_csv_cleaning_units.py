@@ -1,0 +1,255 @@
+"""The converter's pure parts: sniffing, names, vectorised cleaning, fingerprints, line numbers."""
+
+from __future__ import annotations
+
+import codecs
+from collections import deque
+from datetime import date
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from Module_1_Foundations.common.errors import UserError
+from Module_1_Foundations.project import cleaning
+from Module_1_Foundations.project.cleaning import ColumnPlan, clean_column
+from Module_1_Foundations.project.conversion import assign_line_numbers, parse_partition
+from Module_1_Foundations.project.csv_sniffing import (
+    detect_delimiter,
+    detect_encoding,
+    detect_header,
+    snake_case,
+    sniff,
+    unique_column_names,
+)
+from Module_1_Foundations.project.dedup import FingerprintSet, KeyedFingerprints
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        ("Loan Id", "loan_id"),
+        ("LoanAmount", "loan_amount"),
+        ("Interest Rate (%)", "interest_rate"),
+        ("  e-mail  ", "e_mail"),
+        ("Größe", "grosse"),
+        ("Café", "cafe"),
+        ("2020 value", "c_2020_value"),
+        ("HTTPStatus", "http_status"),
+    ],
+)
+def test_headers_become_snake_case(header, name):
+    assert snake_case(header) == name
+
+
+def test_duplicate_and_blank_headers_become_unique_names():
+    assert unique_column_names(["Id", "id", "ID", "", "Amount", "amount"]) == [
+        "id",
+        "id_2",
+        "id_3",
+        "column_4",
+        "amount",
+        "amount_2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sample", "encoding", "bom"),
+    [
+        (b"a,b\n1,2\n", "utf-8", False),
+        (codecs.BOM_UTF8 + b"a,b\n1,2\n", "utf-8", True),
+        ("name\nJosé\n".encode("latin-1"), "cp1252", False),
+        ("name\nZoë\n".encode(), "utf-8", False),
+        (b"name\n\x81\x8d\n", "latin-1", False),  # bytes Windows-1252 leaves undefined
+    ],
+)
+def test_encoding_is_detected_from_the_bytes(sample, encoding, bom):
+    assert detect_encoding(sample) == (encoding, bom)
+
+
+def test_a_utf8_sample_cut_inside_a_character_is_still_utf8():
+    sample = ("x" * 10 + "é").encode()[:-1]  # the last byte of 'é' is cut off
+    assert detect_encoding(sample) == ("utf-8", False)
+
+
+@pytest.mark.parametrize(
+    ("text", "delimiter"),
+    [
+        ("a,b,c\n1,2,3\n4,5,6\n", ","),
+        ("a;b;c\n1,5;2;3\n4;5;6\n", ";"),  # decimal commas do not fool it
+        ("a\tb\n1\t2\n", "\t"),
+        ("a|b\n1|2\n", "|"),
+        ('a,b\n"x;y;z",1\n"u;v;w",2\n', ","),  # delimiters inside quotes do not count
+        ("single\n1\n2\n", ","),
+    ],
+)
+def test_delimiter_is_the_one_that_splits_lines_consistently(text, delimiter):
+    assert detect_delimiter(text) == delimiter
+
+
+def test_a_wrong_delimiter_is_reported_with_the_one_that_fits():
+    with pytest.raises(UserError, match=r"delimiter ';' leaves each line in 1 field, but ','"):
+        detect_delimiter("a,b,c\n1,2,3\n", ";", source="x.csv")
+
+
+@pytest.mark.parametrize(
+    ("text", "has_header"),
+    [
+        ("loan_id,amount\nL1,100\n", True),
+        ("L1,100\nL2,200\n", False),
+        ("2024-01-01,x\n2024-01-02,y\n", False),
+        (",amount\n1,2\n", True),  # a blank name over an index column
+        (",x\nfoo,bar\n", False),
+    ],
+)
+def test_header_is_detected(text, has_header):
+    assert detect_header(text, ",") is has_header
+
+
+def test_an_empty_or_blank_file_is_a_one_line_error():
+    for sample in (b"", b"\n\n  \r\n", codecs.BOM_UTF8):
+        with pytest.raises(UserError, match=r"x\.csv is empty"):
+            sniff(sample, source="x.csv")
+
+
+def _plan(kind, **kwargs) -> ColumnPlan:
+    return ColumnPlan(name="c", source_header="C", kind=kind, **kwargs)
+
+
+def test_missing_markers_are_null_after_trimming():
+    raw = pa.array(["", "NA", " N/A ", "null", "?", "-", "#N/A", "ok", " spaced "])
+    values, problems = clean_column(raw, _plan("string"))
+    assert values.to_pylist() == [None] * 7 + ["ok", "spaced"]
+    assert problems == []
+
+
+def test_numbers_parse_and_junk_is_reported_per_cell():
+    raw = pa.array(["12.5", " 7 ", "twelve", "#VALUE!", "12 500", "12.5.1", "NA", "1e3", "-0"])
+    values, problems = clean_column(raw, _plan("float"))
+    assert values.to_pylist() == [12.5, 7.0, None, None, None, None, None, 1000.0, 0.0]
+    (problem,) = problems
+    assert problem.kind == "type"
+    assert np.flatnonzero(problem.mask).tolist() == [2, 3, 4, 5]
+
+
+def test_mixed_date_formats_all_parse_to_the_same_day():
+    raw = pa.array(["2024-03-05", "2024/03/05", "20240305", "05 Mar 2024", "March 05 2024", ""])
+    values, problems = clean_column(raw, _plan("date"))
+    assert values.to_pylist() == [date(2024, 3, 5)] * 5 + [None]
+    assert problems == []
+
+
+def test_an_impossible_date_is_a_problem_not_a_guess():
+    values, problems = clean_column(pa.array(["2024-02-30", "2024-02-29"]), _plan("date"))
+    assert values.to_pylist() == [None, date(2024, 2, 29)]
+    assert problems[0].mask.tolist() == [True, False]
+
+
+def test_contract_rules_report_range_allowed_and_missing():
+    raw = pa.array(["500", "499", "40001", "", "abc"])
+    plan = _plan("float", nullable=False, min=500, max=40_000)
+    _, problems = clean_column(raw, plan)
+    found = [
+        (p.kind, p.message.format(value="v"), np.flatnonzero(p.mask).tolist()) for p in problems
+    ]
+    assert found == [
+        ("type", "'v' is not a number", [4]),
+        ("missing", "missing value", [3]),
+        ("range", "'v' is below 500", [1]),
+        ("range", "'v' is above 40000", [2]),
+    ]
+
+
+def test_low_cardinality_text_gets_one_spelling_per_value():
+    plan = _plan("string", allowed=("Pacific", "Mountain"))
+    plan.canonical = {"pacific": "Pacific", "mountain": "Mountain"}
+    raw = pa.array(["Pacific", " PACIFIC", "pacific  ", "Mountain", "Atlantis", "NA"])
+    values, problems = clean_column(raw, plan)
+    assert values.to_pylist() == ["Pacific", "Pacific", "Pacific", "Mountain", "Atlantis", None]
+    (problem,) = problems
+    assert problem.kind == "allowed" and problem.mask.tolist() == [0, 0, 0, 0, 1, 0]
+
+
+@pytest.mark.parametrize(
+    ("values", "name", "kind"),
+    [
+        (["1", "2", "-3", "NA"], "n", "int"),
+        (["1.5", "2", "NA"], "x", "float"),
+        (["yes", "No", "Y", "n"], "flag", "bool"),
+        (["2024-01-01", "2024/01/02", "03 Jan 2024"], "d", "date"),
+        (["20240101", "20240102"], "issue_date", "date"),  # the name says date
+        (["20240101", "20240102"], "code", "int"),
+        (["2024-01-01T10:00:00", "2024-01-02 11:30:00"], "t", "timestamp"),
+        (["a", "b", "1"], "s", "string"),
+        (["NA", ""], "empty", "string"),
+    ],
+)
+def test_types_are_inferred_from_a_sample(values, name, kind):
+    assert cleaning.infer_plan(pa.array(values), name, name).kind == kind
+
+
+def test_inference_tolerates_a_little_junk_which_is_then_rejected():
+    values = [str(i) for i in range(199)] + ["twelve"]
+    plan = cleaning.infer_plan(pa.array(values), "amount", "Amount")
+    assert plan.kind == "int"
+    _, problems = clean_column(pa.array(values), plan)
+    assert np.flatnonzero(problems[0].mask).tolist() == [199]
+
+
+def test_fingerprints_are_equal_exactly_for_equal_rows():
+    a = pa.array(["L1", "L2", "L1", "L1", None])
+    b = pa.array([1.0, 2.0, 1.0, 1.5, None])
+    fp = cleaning.row_fingerprints([a, b])
+    assert fp[0] == fp[2]
+    assert len({int(x) for x in fp}) == 4
+    swapped = cleaning.row_fingerprints([pa.array(["1", "L2"]), pa.array(["L1", "x"])])
+    plain = cleaning.row_fingerprints([pa.array(["L1", "x"]), pa.array(["1", "L2"])])
+    assert swapped[0] != plain[0], "column order matters"
+
+
+def test_string_hashes_do_not_depend_on_position_or_slicing():
+    words = pa.array(["alpha", "beta", "", "alpha", "x" * 3_000_000, None])
+    hashes = cleaning.hash_strings(words)
+    assert hashes[0] == hashes[3] and hashes[0] != hashes[1]
+    assert cleaning.hash_strings(words.slice(3, 2))[0] == hashes[0]
+    assert hashes[4] == cleaning.hash_strings(pa.array(["x" * 3_000_000]))[0]
+
+
+def test_fingerprint_set_finds_repeats_within_and_across_batches():
+    seen = FingerprintSet()
+    first = seen.seen_then_add(np.array([5, 3, 5, 9], dtype=np.uint64))
+    assert first.tolist() == [False, False, True, False]
+    for batch in range(20):  # many runs, merged
+        seen.seen_then_add(np.arange(100, dtype=np.uint64) + 1000 * (batch + 1))
+    again = seen.seen_then_add(np.array([3, 4, 1050, 21_000], dtype=np.uint64))
+    assert again.tolist() == [True, False, True, False]
+    assert len(seen) == 3 + 2000 + 2
+
+
+def test_keyed_fingerprints_tell_exact_duplicates_from_key_conflicts():
+    keyed = KeyedFingerprints()
+    seen, first = keyed.lookup_then_add(np.array([1, 2, 1], np.uint64), np.array([10, 20, 10]))
+    assert seen.tolist() == [False, False, True] and first.tolist() == [10, 20, 10]
+    seen, first = keyed.lookup_then_add(np.array([2, 3], np.uint64), np.array([21, 30]))
+    assert seen.tolist() == [True, False]
+    assert first.tolist() == [20, 30], "a repeated key reports the first row's fingerprint"
+
+
+def test_line_numbers_step_over_rows_the_parser_set_aside():
+    skipped = deque([3, 4, 9, 40])
+    assert assign_line_numbers(2, 5, skipped).tolist() == [2, 5, 6, 7, 8]
+    assert assign_line_numbers(9, 2, skipped).tolist() == [10, 11]  # row 9 was set aside
+    assert list(skipped) == [40], "later skips wait for their batch"
+
+
+@pytest.mark.parametrize(
+    ("given", "parsed"),
+    [(None, None), ("issue_date", ("issue_date", "month")), ("d:day", ("d", "day"))],
+)
+def test_partition_specs(given, parsed):
+    assert parse_partition(given) == parsed
+
+
+def test_a_bad_partition_grain_is_a_user_error():
+    with pytest.raises(UserError, match="grain must be one of day, month, year"):
+        parse_partition("issue_date:week")
