@@ -641,7 +641,10 @@ def publish(
         from Module_1_Foundations.project.csv_to_parquet_to_s3 import object_store_client
 
         key = manifest_key(settings, day)
+        from Module_1_Foundations.project.object_store import ensure_bucket
+
         client = object_store_client(settings)
+        ensure_bucket(client, str(settings.s3_bucket), create=settings.is_local)
         with _object_store_errors(client, str(settings.s3_bucket)):
             client.put_object(
                 Bucket=settings.s3_bucket,
@@ -698,6 +701,13 @@ def run_day(
     return {"date": day.isoformat(), "manifest": published["manifest"], "seconds": timings}
 
 
+def _cli_date(text: str) -> date:
+    try:
+        return parse_day(text)
+    except UserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="python -m Module_2_Pipelines.etl",
@@ -709,7 +719,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--date", required=True, type=parse_day, help="run date (YYYY-MM-DD)")
+    parser.add_argument("--date", required=True, type=_cli_date, help="run date (YYYY-MM-DD)")
     parser.add_argument("--loans", type=int, default=DEFAULT_LOANS, help="loans in a new drop")
     parser.add_argument(
         "--max-reject-rate",
