@@ -75,7 +75,7 @@ def test_compiled_sql_uses_bigquery_names_and_functions(compiled: Path) -> None:
     base = compiled / "compiled" / "loanbook" / "models"
     stg = (base / "staging" / "stg_loanbook__repayments.sql").read_text()
     assert "`hdp-offline-check`.`loanbook_raw`.`repayments`" in stg
-    assert "_FILE_NAME" in stg and "read_parquet" not in stg
+    assert "_FILE_NAME as lake_file_name" in stg and "read_parquet(" not in stg
     spine = (base / "marts" / "reporting" / "rpt_portfolio_risk_daily.sql").read_text()
     assert "generate_date_array" in spine
 

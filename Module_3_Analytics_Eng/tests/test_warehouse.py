@@ -142,3 +142,18 @@ def test_contract_breaking_row_fails_and_marts_stay(built: Warehouse, tmp_path: 
     assert name == "fct_loans"
     assert "CHECK constraint failed" in message and "loan_amount" in message, message
     assert wh.snapshot() == before
+
+
+def test_source_freshness_reads_the_newest_event(built: Warehouse, tmp_path: Path) -> None:
+    wh = copy_warehouse(built, tmp_path)
+    result = wh.dbt("source", "freshness")
+    assert result.exception is None, result.exception
+    by_source = {
+        r.node.name: r for r in result.result.results if r.node.resource_type == "source"
+    }
+    assert set(by_source) == {"borrowers", "loans", "repayments", "ml_loan_scores"}
+    # the synthetic book ends on LAST_DAY: a day that old is "stale" (error) by design
+    repayments = by_source["repayments"]
+    assert repayments.max_loaded_at.date() == NEW_DAY
+    assert str(repayments.status) == "error"
+    assert by_source["loans"].max_loaded_at.date() == LAST_DAY

@@ -2,7 +2,12 @@ with
 
 source as (
 
-    select * from {{ source('loanbook', 'loan_truth') }}
+    -- the lake file of each row: a real column on DuckDB (read_parquet filename=true), a
+    -- pseudo-column on BigQuery external tables that select * would not carry
+    select
+        *,
+        {{ lake_file_name() }} as lake_file_name
+    from {{ source('loanbook', 'loan_truth') }}
 
 ),
 
@@ -15,8 +20,8 @@ renamed as (
         cast(will_default as int64) = 1 as will_default,
         cast(default_installment as int64) as default_installment,
         cast(observed_default as int64) = 1 as is_default_observed,
-        cast({{ lake_file_name() }} as string) as source_file_name,
-        {{ lake_partition_date(lake_file_name()) }} as source_loaded_date
+        cast(lake_file_name as string) as source_file_name,
+        {{ lake_partition_date('lake_file_name') }} as source_loaded_date
     from source
 
 ),

@@ -2,7 +2,12 @@ with
 
 source as (
 
-    select * from {{ source('loanbook', 'loans') }}
+    -- the lake file of each row: a real column on DuckDB (read_parquet filename=true), a
+    -- pseudo-column on BigQuery external tables that select * would not carry
+    select
+        *,
+        {{ lake_file_name() }} as lake_file_name
+    from {{ source('loanbook', 'loans') }}
 
 ),
 
@@ -44,8 +49,8 @@ renamed as (
         cast(term_months as int64) = 60 as is_long_term,
 
         -- lineage
-        cast({{ lake_file_name() }} as string) as source_file_name,
-        {{ lake_partition_date(lake_file_name()) }} as source_loaded_date
+        cast(lake_file_name as string) as source_file_name,
+        {{ lake_partition_date('lake_file_name') }} as source_loaded_date
 
     from source
 

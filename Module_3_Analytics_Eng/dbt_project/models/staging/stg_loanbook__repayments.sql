@@ -2,7 +2,12 @@ with
 
 source as (
 
-    select * from {{ source('loanbook', 'repayments') }}
+    -- the lake file of each row: a real column on DuckDB (read_parquet filename=true), a
+    -- pseudo-column on BigQuery external tables that select * would not carry
+    select
+        *,
+        {{ lake_file_name() }} as lake_file_name
+    from {{ source('loanbook', 'repayments') }}
 
 ),
 
@@ -38,8 +43,8 @@ renamed as (
         end as days_past_due,
 
         -- lineage
-        cast({{ lake_file_name() }} as string) as source_file_name,
-        {{ lake_partition_date(lake_file_name()) }} as source_loaded_date
+        cast(lake_file_name as string) as source_file_name,
+        {{ lake_partition_date('lake_file_name') }} as source_loaded_date
 
     from source
 

@@ -1,0 +1,237 @@
+"""Benchmark Module 3's dbt project on a large loan book (``make bench``).
+
+On a 1 000 000-loan book (with its ~25 M instalments), measured in one run:
+
+1. dbt's fixed start-up cost: a full parse (``dbt parse --no-partial-parse``) and an empty
+   ``dbt run`` (partial parse + connection + run hooks, no model);
+2. the full ``dbt build`` (models + every test) on the book minus its last daily load;
+3. the incremental ``dbt run`` after that last load lands as a ``dt=`` partition;
+4. the same transformations as plain SQL: the SQL dbt compiled for each model, executed in
+   dependency order straight in DuckDB (``create table/view as``), no dbt, no tests.
+
+Targets (issue 5): incremental model time < 10 % of the full build's model time (both from
+run_results.json); full build wall time within 2x of the plain SQL.
+
+    python Module_3_Analytics_Eng/benchmarks/bench_dbt.py            # 1 000 000 loans
+    python Module_3_Analytics_Eng/benchmarks/bench_dbt.py --quick    # 20 000 loans, seconds
+
+The book is generated once into ``--work-dir`` (default /tmp/hdp_bench_m3) and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from datetime import date
+from graphlib import TopologicalSorter
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from Module_1_Foundations.datasets.loanbook_generator import FaultRates, GeneratorConfig, generate
+from Module_3_Analytics_Eng import dbt_runner
+from Module_3_Analytics_Eng.sample_lake import append_held_back, build_lake, split_day
+
+LAST_LOAD = date(2025, 6, 28)  # the last daily load: instalments due that day, loans from it on
+
+
+def book_config(loans: int) -> GeneratorConfig:
+    return GeneratorConfig(
+        loans=loans,
+        seed=42,
+        start_date=date(2021, 1, 1),
+        end_date=date(2025, 6, 30),
+        as_of=date(2025, 6, 30),
+        faults=FaultRates.none(),
+    )
+
+
+def prepare_lake(work: Path, loans: int) -> tuple[Path, Path, str, float]:
+    """Generate + convert once (cached in work); return a fresh copy split at LAST_LOAD."""
+    raw = work / f"raw_{loans}"
+    processed = work / f"processed_{loans}"
+    method = "cached"
+    started = time.perf_counter()
+    if not (raw / "manifest.json").exists():
+        print(f"generating {loans:,} loans into {raw} ...", file=sys.stderr, flush=True)
+        generate(book_config(loans), raw, show_progress=False)
+    if not (processed / "loanbook" / "_ready").exists():
+        print(f"converting to Parquet in {processed} ...", file=sys.stderr, flush=True)
+        shutil.rmtree(processed, ignore_errors=True)
+        _root, method = build_lake(raw, processed)
+        (processed / "loanbook" / "_ready").write_text(method)
+    else:
+        method = (processed / "loanbook" / "_ready").read_text()
+    prepare_seconds = time.perf_counter() - started
+    lake = work / "run" / "lake" / "loanbook"
+    held = work / "run" / "held_back"
+    shutil.rmtree(work / "run", ignore_errors=True)
+    shutil.copytree(processed / "loanbook", lake, ignore=shutil.ignore_patterns("_ready"))
+    split_day(lake, LAST_LOAD, hold_back=held)
+    return lake, held, method, prepare_seconds
+
+
+def timed_dbt(args: list[str], env: dict[str, str], run_dir: Path) -> tuple[float, Any, dict]:
+    started = time.perf_counter()
+    result = dbt_runner.run_dbt(args, env, target_path=run_dir / "target", log_path=run_dir)
+    wall = time.perf_counter() - started
+    if not result.success:
+        raise SystemExit(
+            f"dbt {' '.join(args)} failed: {result.exception or 'see ' + str(run_dir)}"
+        )
+    results_file = run_dir / "target" / "run_results.json"
+    results = json.loads(results_file.read_text()) if results_file.exists() else {"results": []}
+    return wall, result, results
+
+
+def model_seconds(results: dict) -> float:
+    return sum(
+        r["execution_time"] for r in results["results"] if r["unique_id"].startswith("model.")
+    )
+
+
+def test_seconds(results: dict) -> float:
+    return sum(
+        r["execution_time"]
+        for r in results["results"]
+        if r["unique_id"].startswith(("test.", "unit_test."))
+    )
+
+
+def plain_sql(manifest_path: Path, db_path: Path, extension_dir: str) -> float:
+    """Run the SQL dbt compiled for every model, in dependency order, straight in DuckDB."""
+    manifest = json.loads(manifest_path.read_text())
+    models = {k: n for k, n in manifest["nodes"].items() if n["resource_type"] == "model"}
+    order = TopologicalSorter(
+        {k: [d for d in n["depends_on"]["nodes"] if d in models] for k, n in models.items()}
+    ).static_order()
+    con = duckdb.connect(str(db_path), config={"extension_directory": extension_dir})
+    try:
+        started = time.perf_counter()
+        schemas = {n["schema"] for n in models.values()}
+        scores = [s for s in schemas if s.endswith("_ml")]
+        for schema in [*schemas, "loanbook_scores"]:
+            con.execute(f'create schema if not exists "{schema}"')
+        if scores:
+            con.execute(
+                "create table if not exists loanbook_scores.ml_loan_scores (loan_id string, "
+                "model_name string, model_version string, scored_at timestamp, "
+                "predicted_pd numeric(18, 6))"
+            )
+        for key in order:
+            node = models[key]
+            kind = "view" if node["config"]["materialized"] == "view" else "table"
+            relation = f'"{node["schema"]}"."{node["alias"]}"'
+            sql = node["compiled_code"].replace(f'"{node["database"]}".', "")
+            con.execute(f"create or replace {kind} {relation} as {sql}")
+        return time.perf_counter() - started
+    finally:
+        con.close()
+
+
+def count(db_path: Path, relation: str) -> int:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute(f"select count(*) from {relation}").fetchone()[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--loans", type=int, default=1_000_000, help="loans in the book")
+    parser.add_argument("--quick", action="store_true", help="a 20 000-loan book (seconds)")
+    parser.add_argument(
+        "--work-dir", type=Path, default=Path("/tmp/hdp_bench_m3"), help="cache and warehouses"
+    )
+    args = parser.parse_args(argv)
+    loans = 20_000 if args.quick else args.loans
+    work = args.work_dir
+    work.mkdir(parents=True, exist_ok=True)
+
+    lake, held, method, prepare_seconds = prepare_lake(work, loans)
+    runs = work / "run"
+    db = runs / "dbt.duckdb"
+    env = dbt_runner.dbt_env(duckdb_path=db, root=lake, target="dev")
+
+    parse_wall, _r, _ = timed_dbt(["parse", "--no-partial-parse"], env, runs / "parse")
+    timed_dbt(["run", "--select", "tag:nothing-has-this-tag"], env, runs / "warm")
+    empty_wall, _r, _ = timed_dbt(
+        ["run", "--select", "tag:nothing-has-this-tag"], env, runs / "empty"
+    )
+
+    full_wall, _r, full = timed_dbt(["build"], env, runs / "full")
+    full_models, full_tests = model_seconds(full), test_seconds(full)
+    append_held_back(held, lake)
+    inc_wall, _r, inc = timed_dbt(["run"], env, runs / "incremental")
+    inc_models = model_seconds(inc)
+
+    # the same models rebuilt from scratch by dbt, without the tests (--full-refresh)
+    run_wall, _r, rerun = timed_dbt(["run", "--full-refresh"], env, runs / "full_refresh_run")
+    run_models = model_seconds(rerun)
+
+    plain_wall = plain_sql(
+        runs / "full" / "target" / "manifest.json",
+        runs / "plain.duckdb",
+        env["HDP_DUCKDB_EXTENSION_DIR"],
+    )
+    repayments = count(db, "loanbook_core.fct_repayments")
+    assert count(runs / "plain.duckdb", "loanbook_core.fct_loans") <= count(
+        db, "loanbook_core.fct_loans"
+    )
+
+    rows = [
+        ("loan book", f"{loans:,} loans, {repayments:,} instalments (lake: {method})"),
+        ("generate + convert (cached after the first run)", f"{prepare_seconds:8.1f} s"),
+        ("dbt start-up: full parse (--no-partial-parse)", f"{parse_wall:8.1f} s"),
+        ("dbt start-up: empty run (partial parse + connect + hooks)", f"{empty_wall:8.1f} s"),
+        ("full dbt build, wall (models + tests)", f"{full_wall:8.1f} s"),
+        ("  of which model execution (run_results)", f"{full_models:8.1f} s"),
+        ("  of which tests incl. unit tests (run_results, 2 threads)", f"{full_tests:8.1f} s"),
+        ("incremental dbt run on one new day, wall", f"{inc_wall:8.1f} s"),
+        ("  of which model execution (run_results)", f"{inc_models:8.1f} s"),
+        ("plain SQL in DuckDB (same compiled SQL, no dbt, no tests)", f"{plain_wall:8.1f} s"),
+        (
+            "incremental / full model time (target < 10 %)",
+            f"{100 * inc_models / full_models:8.1f} %",
+        ),
+        ("full build wall / plain SQL (target <= 2x)", f"{full_wall / plain_wall:8.2f} x"),
+        ("full dbt run --full-refresh, wall (models only)", f"{run_wall:8.1f} s"),
+        ("  of which model execution (run_results)", f"{run_models:8.1f} s"),
+        ("dbt run --full-refresh wall / plain SQL", f"{run_wall / plain_wall:8.2f} x"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    print(f"Module 3 dbt benchmark ({'quick' if args.quick else 'full'})")
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
+    summary = {
+        "loans": loans,
+        "instalments": repayments,
+        "parse_s": round(parse_wall, 2),
+        "empty_run_s": round(empty_wall, 2),
+        "full_build_wall_s": round(full_wall, 2),
+        "full_model_s": round(full_models, 2),
+        "full_test_s": round(full_tests, 2),
+        "incremental_wall_s": round(inc_wall, 2),
+        "incremental_model_s": round(inc_models, 2),
+        "full_refresh_run_wall_s": round(run_wall, 2),
+        "full_refresh_model_s": round(run_models, 2),
+        "plain_sql_s": round(plain_wall, 2),
+        "per_model_full_s": {
+            r["unique_id"].split(".")[-1]: round(r["execution_time"], 2)
+            for r in full["results"]
+            if r["unique_id"].startswith("model.")
+        },
+        "per_model_incremental_s": {
+            r["unique_id"].split(".")[-1]: round(r["execution_time"], 2)
+            for r in inc["results"]
+            if r["unique_id"].startswith("model.")
+        },
+    }
+    (work / f"bench_{loans}.json").write_text(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
