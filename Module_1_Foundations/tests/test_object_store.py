@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.settings import Settings, load_settings
@@ -160,7 +160,7 @@ def test_a_missing_bucket_is_created_only_when_asked(store, dataset):
         UserError, match=rf"bucket '{store.bucket}' does not exist .* --create-bucket"
     ):
         upload_directory(dataset, settings=store.settings)
-    with pytest.raises(Exception, match="404|Not Found|NoSuchBucket"):
+    with pytest.raises(ClientError, match=r"404|Not Found|NoSuchBucket"):
         store.client().head_bucket(Bucket=store.bucket)
     upload_directory(dataset, settings=store.settings, create_bucket=True)
     store.client().head_bucket(Bucket=store.bucket)
@@ -182,7 +182,7 @@ def test_an_interrupted_multipart_upload_leaves_nothing_and_a_rerun_completes(st
             raise EndpointConnectionError(endpoint_url=store.endpoint)
 
     client.meta.events.register("before-call.s3.UploadPart", cut_the_cable)
-    with pytest.raises(UserError, match="unreachable|failed and was aborted"):
+    with pytest.raises(UserError, match=r"unreachable|failed and was aborted"):
         upload_directory(folder, prefix="p", settings=store.settings, client=client, config=config)
     assert len(parts_sent) == 3, "it failed mid-way"
     assert _keys(store) == [], "no partial object is visible"
