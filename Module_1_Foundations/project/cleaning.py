@@ -182,13 +182,17 @@ def parse_dates(text: pa.Array, formats: Sequence[str] = DATE_FORMATS) -> pa.Arr
 
 
 def _drop_rolled_iso_days(raw: pa.Array, parsed: pa.Array) -> pa.Array:
-    """ISO text parsed by a cast: null the dates whose day was rolled over (2024-02-30)."""
-    day_text = pc.utf8_slice_codeunits(raw, 8, 10)
-    late = _mask(pc.and_(pc.is_valid(parsed), pc.greater(day_text, "28")))
-    if not late.any():
+    """ISO text parsed by a cast: null the dates whose day was rolled over (2024-02-30).
+
+    A rolled date lands on day 1 to 3 of the next month, so only those few are checked
+    against the day written in the text.
+    """
+    early = _mask(pc.less_equal(pc.day(parsed), 3))
+    if not early.any():
         return parsed
-    index = pa.array(np.flatnonzero(late))
-    written = pc.cast(day_text.take(index), pa.int64())
+    index = pa.array(np.flatnonzero(early))
+    found = pc.extract_regex(pc.utf8_trim_whitespace(raw.take(index)), _DAY_PATTERNS["%Y-%m-%d"])
+    written = pc.cast(pc.struct_field(found, "d"), pa.int64())
     rolled = np.zeros(len(parsed), dtype=bool)
     rolled[index.to_numpy()] = _mask(pc.not_equal(pc.day(parsed.take(index)), written))
     if not rolled.any():
@@ -331,12 +335,9 @@ def _parse_fast(raw: pa.Array, plan: ColumnPlan) -> pa.Array | None:
         ok = pc.match_substring_regex(raw, INT_PATTERN if kind == "int" else FLOAT_PATTERN)
         return pc.cast(pc.if_else(ok, raw, pa.scalar(None, pa.string())), ARROW_TYPES[kind])
     if kind == "date":
-        iso = pc.match_substring_regex(raw, r"^\d{4}-\d\d-\d\d$")
-        try:
-            only_iso = pc.if_else(iso, raw, pa.scalar(None, pa.string()))
-            return _drop_rolled_iso_days(raw, pc.cast(only_iso, pa.date32()))
-        except pa.ArrowInvalid:  # e.g. month 13: let the per-cell path judge it
-            return None
+        parsed = pc.strptime(raw, format="%Y-%m-%d", unit="s", error_is_null=True)
+        iso = pc.cast(pc.cast(parsed, pa.timestamp("s")), pa.date32())
+        return _drop_rolled_iso_days(raw, iso)
     return None
 
 
@@ -445,7 +446,7 @@ def clean_batch(raw_columns: Sequence[pa.Array], plans: Sequence[ColumnPlan]) ->
 _U64 = np.uint64
 _P = 0x100000001B3 | 1  # an odd multiplier: invertible modulo 2**64
 _P_INV = pow(_P, -1, 1 << 64)
-_SLICE = 1 << 20
+_SLICE = 1 << 18
 _POWERS: tuple[np.ndarray, np.ndarray] | None = None
 _NULL = _U64(0x6A09E667F3BCC909)
 

@@ -830,8 +830,8 @@ def _process_batch(
         if spec is not None and spec.key:
             positions = [i for i, p in enumerate(run.plans) if p.name in spec.key]
             key_fp = combine_hashes([hashes[i] for i in positions], len(good_index))
-            key_seen, first_row_fp = run.seen_keys.lookup_then_add(key_fp, row_fp)
-            duplicate = key_seen & (first_row_fp == row_fp)
+            key_seen, same_row = run.seen_keys.lookup_then_add(key_fp, row_fp)
+            duplicate = key_seen & same_row
             conflict = key_seen & ~duplicate
         else:
             duplicate = run.seen_rows.seen_then_add(row_fp)

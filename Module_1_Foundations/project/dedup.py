@@ -63,10 +63,12 @@ class FingerprintSet:
 
 
 class KeyedFingerprints:
-    """Key fingerprint -> fingerprint of the first row with that key (for tables with a key).
+    """Key fingerprint -> a 32-bit check of the first row with that key (tables with a key).
 
     One lookup answers both questions a keyed table asks: is this row an exact duplicate (same
-    key, same row) or a key conflict (same key, different row)? 16 bytes per distinct key.
+    key, same row) or a key conflict (same key, different row)? 12 bytes per distinct key. A
+    conflicting row passes for an exact duplicate only if its 32-bit check collides with the
+    first row's (probability 2**-32 per conflicting row).
     """
 
     def __init__(self) -> None:
@@ -80,9 +82,12 @@ class KeyedFingerprints:
         return sum(keys.nbytes + values.nbytes for keys, values in self._runs)
 
     def lookup_then_add(self, keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return (key seen before?, row fingerprint of the key's first row) for each row."""
+        """For each row: (key seen before?, is the row identical to the key's first row?).
+
+        ``rows`` are 64-bit row fingerprints; the first row of each new key is remembered.
+        """
         keys = np.asarray(keys, dtype=np.uint64)
-        rows = np.asarray(rows, dtype=np.uint64)
+        rows = (np.asarray(rows, dtype=np.uint64) >> np.uint64(32)).astype(np.uint32)
         seen = np.ones(len(keys), dtype=bool)
         if not len(keys):
             return seen, rows.copy()
@@ -99,7 +104,7 @@ class KeyedFingerprints:
         if (~found).any():
             self._runs.append((unique[~found], rows[first[~found]]))
             self._merge()
-        return seen, stored[inverse]
+        return seen, stored[inverse] == rows
 
     def _merge(self) -> None:
         runs = self._runs

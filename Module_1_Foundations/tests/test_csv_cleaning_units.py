@@ -228,11 +228,12 @@ def test_fingerprint_set_finds_repeats_within_and_across_batches():
 
 def test_keyed_fingerprints_tell_exact_duplicates_from_key_conflicts():
     keyed = KeyedFingerprints()
-    seen, first = keyed.lookup_then_add(np.array([1, 2, 1], np.uint64), np.array([10, 20, 10]))
-    assert seen.tolist() == [False, False, True] and first.tolist() == [10, 20, 10]
-    seen, first = keyed.lookup_then_add(np.array([2, 3], np.uint64), np.array([21, 30]))
+    row = np.array([10, 20, 10, 21, 30], dtype=np.uint64) << np.uint64(32)
+    seen, same = keyed.lookup_then_add(np.array([1, 2, 1], np.uint64), row[:3])
+    assert seen.tolist() == [False, False, True] and same.tolist() == [True, True, True]
+    seen, same = keyed.lookup_then_add(np.array([2, 3], np.uint64), row[3:])
     assert seen.tolist() == [True, False]
-    assert first.tolist() == [20, 30], "a repeated key reports the first row's fingerprint"
+    assert same.tolist() == [False, True], "key 2 comes back with another row: a conflict"
 
 
 def test_line_numbers_step_over_rows_the_parser_set_aside():

@@ -1,0 +1,203 @@
+"""Benchmark: CSV -> Parquet, side by side in one run: naive pandas, this converter, DuckDB COPY.
+
+    .venv/bin/python Module_1_Foundations/benchmarks/bench_csv_to_parquet.py [--quick]
+
+Generates (once, cached under ``<state_dir>/bench``) a loan book whose ``repayments.csv`` is
+about 1 GB (450,000 loans; ``--quick``: 20,000 loans, about 45 MB), then converts it with each
+method in its own fresh Python process and reports wall time of the work, throughput (MB/s of
+CSV, rows/s) and peak resident memory (``ru_maxrss`` of that process, imports included), with
+ratios against DuckDB, the practical ceiling on this machine.
+
+* ``pandas``: ``pd.read_csv(on_bad_lines="skip")`` + ``DataFrame.to_parquet()``, defaults;
+  no cleaning, whole file in memory;
+* ``pyarrow-copy``: a bare single-threaded streaming copy (``open_csv`` -> ``ParquetWriter``);
+* ``converter``: ``convert_csv(..., table="repayments")``: contract, cleaning, dedup, rejects,
+  manifest, zstd;
+* ``duckdb``: ``COPY (SELECT * FROM read_csv(..., ignore_errors=true)) TO ... (FORMAT parquet)``
+  (``ignore_errors`` because the export's junk lines stop it otherwise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+METHODS = ("pandas", "pyarrow-copy", "converter", "duckdb")
+FULL_LOANS = 450_000
+QUICK_LOANS = 20_000
+MEMORY_TARGET_MB = 512
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker(method: str, csv_path: Path, out: Path) -> dict:
+    """Run one method in this (fresh) process; return its measurements."""
+    if method == "pandas":
+        import pandas as pd
+
+        baseline = _peak_mb()
+        start = time.perf_counter()
+        frame = pd.read_csv(csv_path, on_bad_lines="skip")
+        frame.to_parquet(out / "repayments.parquet")
+        rows_out = len(frame)
+    elif method == "pyarrow-copy":
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        baseline = _peak_mb()
+        start = time.perf_counter()
+        reader = pacsv.open_csv(
+            csv_path,
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=4 << 20),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+        )
+        rows_out = 0
+        with pq.ParquetWriter(out / "repayments.parquet", reader.schema) as writer:
+            for batch in reader:
+                writer.write_batch(batch)
+                rows_out += batch.num_rows
+    elif method == "converter":
+        from Module_1_Foundations.project.csv_to_parquet_to_s3 import convert_csv
+
+        baseline = _peak_mb()
+        start = time.perf_counter()
+        result = convert_csv(csv_path, out / "repayments", table="repayments")
+        rows_out = result.rows_out
+    elif method == "duckdb":
+        import duckdb
+
+        baseline = _peak_mb()
+        start = time.perf_counter()
+        con = duckdb.connect()
+        target = out / "repayments.parquet"
+        con.execute(
+            f"COPY (SELECT * FROM read_csv('{csv_path}', ignore_errors=true)) "
+            f"TO '{target}' (FORMAT parquet)"
+        )
+        rows_out = con.execute(f"SELECT count(*) FROM '{target}'").fetchone()[0]
+    else:
+        raise SystemExit(f"unknown method {method}")
+    seconds = time.perf_counter() - start
+    return {
+        "method": method,
+        "seconds": seconds,
+        "rows_out": int(rows_out),
+        "peak_mb": _peak_mb(),
+        "baseline_mb": baseline,
+    }
+
+
+def ensure_book(loans: int, folder: Path) -> Path:
+    """The generated book (cached): ``folder/repayments.csv``."""
+    csv_path = folder / "repayments.csv"
+    manifest = folder / "manifest.json"
+    if csv_path.is_file() and manifest.is_file():
+        return csv_path
+    print(f"generating a loan book of {loans:,} loans into {folder} (once) ...", flush=True)
+    subprocess.run(
+        [
+            sys.executable, "-m", "Module_1_Foundations.datasets.loanbook_generator",
+            "--loans", str(loans), "--out-dir", str(folder), "--quiet",
+        ],
+        check=True,
+    )  # fmt: skip
+    return csv_path
+
+
+def run_method(method: str, csv_path: Path, work: Path) -> dict:
+    out = work / method
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker", method, "--input", str(csv_path), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return {"method": method, "error": (done.stderr.strip().splitlines() or ["?"])[-1]}
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["output_mb"] = sum(p.stat().st_size for p in out.rglob("*.parquet")) / 1e6
+    shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def table(results: list[dict], csv_mb: float, rows_in: int) -> str:
+    duck = next((r for r in results if r["method"] == "duckdb" and "error" not in r), None)
+    lines = [
+        f"{'method':<14}{'seconds':>9}{'MB/s':>8}{'rows/s':>12}{'peak MB':>9}"
+        f"{'out MB':>8}{'rows out':>12}{'x DuckDB':>10}",
+    ]
+    for r in results:
+        if "error" in r:
+            lines.append(f"{r['method']:<14}  failed: {r['error']}")
+            continue
+        ratio = duck["seconds"] / r["seconds"] if duck else float("nan")
+        lines.append(
+            f"{r['method']:<14}{r['seconds']:>9.2f}{csv_mb / r['seconds']:>8.1f}"
+            f"{rows_in / r['seconds']:>12,.0f}{r['peak_mb']:>9.0f}{r['output_mb']:>8.1f}"
+            f"{r['rows_out']:>12,}{ratio:>10.2f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="CSV -> Parquet: naive pandas vs this converter vs DuckDB COPY, in one run."
+    )
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_LOANS:,} loans (~45 MB)")
+    parser.add_argument("--loans", type=int, help=f"loans in the book [default {FULL_LOANS:,}]")
+    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.input, args.out)))
+        return 0
+
+    from Module_1_Foundations.common.settings import get_settings
+
+    loans = args.loans or (QUICK_LOANS if args.quick else FULL_LOANS)
+    bench_dir = get_settings().state_dir / "bench"
+    csv_path = ensure_book(loans, bench_dir / f"loanbook-{loans}")
+    manifest = json.loads((csv_path.parent / "manifest.json").read_text())
+    rows_in = manifest["files"]["repayments"]["data_lines"]
+    csv_mb = csv_path.stat().st_size / 1e6
+    print(
+        f"input: {csv_path} ({csv_mb:,.0f} MB, {rows_in:,} rows); "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
+    results = []
+    for method in args.methods.split(","):
+        print(f"  running {method} ...", flush=True)
+        results.append(run_method(method, csv_path, bench_dir / "work"))
+    print()
+    print(table(results, csv_mb, rows_in))
+    ours = next((r for r in results if r["method"] == "converter" and "error" not in r), None)
+    duck = next((r for r in results if r["method"] == "duckdb" and "error" not in r), None)
+    if ours and duck:
+        ratio = duck["seconds"] / ours["seconds"]
+        verdict = "meets" if ratio >= 0.5 else "misses"
+        print(f"\nconverter throughput = {ratio:.2f}x DuckDB's ({verdict} the 0.5x target)")
+    if ours:
+        verdict = "within" if ours["peak_mb"] < MEMORY_TARGET_MB else "over"
+        print(
+            f"converter peak memory {ours['peak_mb']:.0f} MB ({verdict} the "
+            f"{MEMORY_TARGET_MB} MB target; {ours['baseline_mb']:.0f} MB of it is the "
+            "interpreter and imports)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
