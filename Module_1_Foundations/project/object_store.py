@@ -199,8 +199,10 @@ def ensure_bucket(client: Any, bucket: str, *, create: bool = False) -> bool:
     return True
 
 
-def local_checksums(path: Path, chunksize: int, threshold: int) -> set[str]:
-    """The SHA-256 checksums (base64) S3 may report for ``path``: whole-object and composite."""
+def file_digests(path: Path, chunksize: int, threshold: int) -> tuple[str, set[str]]:
+    """One pass over ``path``: its SHA-256 (hex), and the SHA-256 checksums (base64) S3 may
+    report for it: the whole object's, and the composite of its parts (with or without the
+    ``-<parts>`` suffix; moto omits it)."""
     size = path.stat().st_size
     whole = hashlib.sha256()
     parts: list[bytes] = []
@@ -209,12 +211,21 @@ def local_checksums(path: Path, chunksize: int, threshold: int) -> set[str]:
         while block := handle.read(chunk):
             whole.update(block)
             parts.append(hashlib.sha256(block).digest())
-    full = base64.b64encode(whole.digest()).decode()
-    out = {full}
+    out = {base64.b64encode(whole.digest()).decode()}
     if size >= threshold and parts:
         composite = base64.b64encode(hashlib.sha256(b"".join(parts)).digest()).decode()
         out |= {composite, f"{composite}-{len(parts)}"}
-    return out
+    return whole.hexdigest(), out
+
+
+def object_checksums(expected: set[str]) -> set[str]:
+    """The checksums accepted for a stored object (a seam for tests to simulate corruption)."""
+    return expected
+
+
+def local_checksums(path: Path, chunksize: int, threshold: int) -> set[str]:
+    """The SHA-256 checksums (base64) S3 may report for ``path``: whole-object and composite."""
+    return file_digests(path, chunksize, threshold)[1]
 
 
 def _files(local_dir: Path) -> list[Path]:
@@ -233,14 +244,17 @@ def _key(prefix: str, relative: str) -> str:
     return "/".join(part for part in (prefix.strip("/"), relative) if part)
 
 
-def _unchanged(client: Any, bucket: str, key: str, sha: str, size: int) -> bool:
+def _stored_sha(client: Any, bucket: str, key: str, size: int) -> str | None:
+    """The SHA-256 recorded on the stored object, if it exists and has the same size."""
     try:
         head = client.head_object(Bucket=bucket, Key=key)
     except ClientError as exc:
         if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
-            return False
+            return None
         raise
-    return head.get("Metadata", {}).get(_SHA_KEY) == sha and head.get("ContentLength") == size
+    if head.get("ContentLength") != size:
+        return None
+    return head.get("Metadata", {}).get(_SHA_KEY)
 
 
 def abort_stale_uploads(client: Any, bucket: str, key: str, before: datetime) -> int:
@@ -258,9 +272,9 @@ def abort_stale_uploads(client: Any, bucket: str, key: str, before: datetime) ->
 
 
 def verify_object(
-    client: Any, bucket: str, key: str, path: Path, config: TransferConfig, sha: str
+    client: Any, bucket: str, key: str, path: Path, sha: str, expected: set[str]
 ) -> None:
-    """Compare the stored object's size and SHA-256 checksum with the local file."""
+    """Compare the stored object's size, SHA-256 metadata and checksum with the local file."""
     head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
     size = path.stat().st_size
     problems = []
@@ -270,7 +284,7 @@ def verify_object(
         problems.append("sha256 metadata differs")
     remote = head.get("ChecksumSHA256")
     if remote is not None:
-        expected = local_checksums(path, config.multipart_chunksize, config.multipart_threshold)
+        expected = object_checksums(expected)
         if remote not in expected:
             problems.append(f"checksum {remote} not in {sorted(expected)}")
     if problems:
@@ -334,14 +348,19 @@ def upload_directory(
         for path in files:
             relative = path.name if local_dir.is_file() else path.relative_to(local_dir).as_posix()
             key = _key(prefix, relative)
-            sha = sha256_file(path)
             size = path.stat().st_size
-            result.objects[key] = sha
             try:
-                if _unchanged(client, bucket, key, sha, size):
+                stored = _stored_sha(client, bucket, key, size)
+                sha = sha256_file(path) if stored else ""
+                if stored and stored == sha:
+                    result.objects[key] = sha
                     result.skipped.append(key)
                     log.info("unchanged, skipped: s3://%s/%s", bucket, key)
                 else:
+                    sha, expected = file_digests(
+                        path, config.multipart_chunksize, config.multipart_threshold
+                    )
+                    result.objects[key] = sha
                     if size >= config.multipart_threshold:
                         result.aborted_stale_uploads += abort_stale_uploads(
                             client, bucket, key, run_started
@@ -355,7 +374,7 @@ def upload_directory(
                     if server_side_encryption:
                         extra["ServerSideEncryption"] = server_side_encryption
                     client.upload_file(str(path), bucket, key, ExtraArgs=extra, Config=config)
-                    verify_object(client, bucket, key, path, config, sha)
+                    verify_object(client, bucket, key, path, sha, expected)
                     result.uploaded.append(key)
                     result.bytes_uploaded += size
                     log.info("uploaded s3://%s/%s (%s bytes, sha256 %s)", bucket, key, size, sha)

@@ -215,7 +215,7 @@ def test_a_killed_runs_stale_multipart_upload_is_aborted_by_the_rerun(store, tmp
 
 
 def test_an_upload_that_does_not_verify_is_deleted(store, dataset, monkeypatch):
-    monkeypatch.setattr(object_store, "local_checksums", lambda *a: {"not-the-checksum"})
+    monkeypatch.setattr(object_store, "object_checksums", lambda expected: {"not-the-checksum"})
     with pytest.raises(UserError, match=r"does not match .* the object was deleted: run again"):
         upload_directory(dataset, prefix="p", settings=store.settings, create_bucket=True)
     assert _keys(store) == []
