@@ -379,9 +379,12 @@ def down(settings: Settings | None = None, *, quiet: bool = False) -> bool:
         (-pgid, signal.SIGTERM, 5.0),
         (-pgid, signal.SIGKILL, 5.0),
     )
+    used = "nothing"
     for target, sig, grace in steps:
-        if not group_members(pgid):
+        members = group_members(pgid)
+        if not members:
             break
+        used = f"{sig.name} to {'pid' if target > 0 else 'group'} ({len(members)} processes)"
         try:
             if target > 0:
                 os.kill(target, sig)
@@ -399,7 +402,10 @@ def down(settings: Settings | None = None, *, quiet: bool = False) -> bool:
         raise UserError(f"processes {left} of Airflow's group {pgid} survived SIGKILL: check ps")
     paths.pid_file.unlink(missing_ok=True)
     if not quiet:
-        print(f"Airflow stopped (process group {pgid}) in {time.monotonic() - started:.1f} s")
+        print(
+            f"Airflow stopped (process group {pgid}) in {time.monotonic() - started:.1f} s; "
+            f"last signal needed: {used}"
+        )
     return True
 
 
