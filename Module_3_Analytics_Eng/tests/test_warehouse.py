@@ -148,9 +148,7 @@ def test_source_freshness_reads_the_newest_event(built: Warehouse, tmp_path: Pat
     wh = copy_warehouse(built, tmp_path)
     result = wh.dbt("source", "freshness")
     assert result.exception is None, result.exception
-    by_source = {
-        r.node.name: r for r in result.result.results if r.node.resource_type == "source"
-    }
+    by_source = {r.node.name: r for r in result.result.results if r.node.resource_type == "source"}
     assert set(by_source) == {"borrowers", "loans", "repayments", "ml_loan_scores"}
     # the synthetic book ends on LAST_DAY: a day that old is "stale" (error) by design
     repayments = by_source["repayments"]

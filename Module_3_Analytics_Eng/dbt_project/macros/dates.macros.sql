@@ -23,14 +23,31 @@
 
 {% macro incremental_cutoff(date_column, relation=none) -%}
     {#- The first date an incremental run reprocesses: the high-water mark of date_column in
-        the existing table minus the lookback window (var incremental_lookback_days). -#}
-    (
-        select cast(
-            {{ dbt.dateadd('day', -1 * var('incremental_lookback_days'), 'max(' ~ date_column ~ ')') }}
-            as date
+        the existing table minus the lookback window (var incremental_lookback_days).
+        Looked up once at compile time and inlined as a date literal, so the filter is a
+        constant: DuckDB pushes it below the staging views' deduplication window and into the
+        Parquet scan, BigQuery prunes partitions at plan time. Without a connection
+        (compile --no-introspect) it stays a subquery. -#}
+    {%- set relation = relation if relation is not none else this -%}
+    {%- set lookback = var('incremental_lookback_days') | int -%}
+    {#- (a unit test's `this` is a fixture CTE: no table to look up) -#}
+    {%- if execute and flags.INTROSPECT and '__dbt__cte__' not in (relation | string) -%}
+        {%- set result = run_query('select max(' ~ date_column ~ ') from ' ~ relation) -%}
+        {%- set high_water = result.columns[0].values()[0] -%}
+        {%- if high_water is none -%}
+            cast('1900-01-01' as date)
+        {%- else -%}
+            cast('{{ (high_water - modules.datetime.timedelta(days=lookback)).isoformat() }}' as date)
+        {%- endif -%}
+    {%- else -%}
+        (
+            select cast(
+                {{ dbt.dateadd('day', -1 * lookback, 'max(' ~ date_column ~ ')') }}
+                as date
+            )
+            from {{ relation }}
         )
-        from {{ relation if relation is not none else this }}
-    )
+    {%- endif -%}
 {%- endmacro %}
 
 

@@ -27,11 +27,15 @@
 {%- endmacro %}
 
 
-{% macro latest_row_first(key_columns) -%}
+{% macro latest_row_first(key_columns, stable_columns=[]) -%}
     {#- Window that ranks the copies of one key: the newest load first, then the file name,
-        so a late correction in a newer partition wins and exact duplicates collapse. -#}
+        so a late correction in a newer partition wins and exact duplicates collapse.
+        stable_columns are functionally determined by the key (an instalment's due date):
+        partitioning by them too changes nothing for consistent data, and lets a filter on
+        them (the incremental window) run before the window instead of after it. A copy that
+        changed a stable column would survive as a second row: the unique tests catch it. -#}
     row_number() over (
-        partition by {{ key_columns | join(', ') }}
+        partition by {{ (key_columns + stable_columns) | join(', ') }}
         order by source_loaded_date desc, source_file_name desc
     )
 {%- endmacro %}

@@ -60,7 +60,7 @@ deduplicated as (
 
     select
         *,
-        {{ latest_row_first(['loan_id']) }} as copy_rank
+        {{ latest_row_first(['loan_id'], ['issue_date']) }} as copy_rank
     from renamed
 
 )

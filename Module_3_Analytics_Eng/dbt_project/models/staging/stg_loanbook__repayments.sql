@@ -54,7 +54,7 @@ deduplicated as (
 
     select
         *,
-        {{ latest_row_first(['loan_id', 'installment_number']) }} as copy_rank
+        {{ latest_row_first(['loan_id', 'installment_number'], ['due_date']) }} as copy_rank
     from renamed
 
 )

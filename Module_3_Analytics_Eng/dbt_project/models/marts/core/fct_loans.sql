@@ -12,7 +12,8 @@
     )
 }}
 
--- One row per loan: the terms as underwritten and the outcome to the export date.
+-- One row per loan: the terms and the borrower as underwritten, and the outcome to the
+-- export date.
 -- Incremental: a run recomputes only the loans issued, or with an instalment due, inside
 -- the lookback window, each from its full history in fct_repayments (sums are never patched).
 
@@ -98,6 +99,17 @@ final as (
         loans.grade,
         loans.purpose,
         loans.region,
+        -- the borrower as underwritten (application-time values: the ML features)
+        loans.annual_income,
+        loans.employment_years,
+        loans.debt_to_income_pct,
+        loans.credit_history_months,
+        loans.delinquencies_2y,
+        loans.home_ownership,
+        loans.credit_score,
+        loans.credit_score_band,
+        cast(loans.borrower_age_at_issue as int64) as borrower_age_at_issue,
+        -- outcome to the export date
         cast(coalesce(outcomes.installments_due, 0) as int64) as installments_due,
         cast(coalesce(outcomes.installments_paid, 0) as int64) as installments_paid,
         cast(coalesce(outcomes.installments_paid_late, 0) as int64) as installments_paid_late,

@@ -8,12 +8,6 @@ loans as (
 
     select * from {{ ref('fct_loans') }}
 
-),
-
-enriched as (
-
-    select * from {{ ref('int_loans__enriched') }}
-
 )
 
 select
@@ -31,18 +25,18 @@ select
     loans.purpose,
 
     -- borrower at application
-    enriched.annual_income,
-    enriched.employment_years,
-    enriched.debt_to_income_pct,
-    enriched.credit_history_months,
-    enriched.delinquencies_2y,
-    enriched.region,
-    enriched.home_ownership,
-    enriched.credit_score,
-    enriched.credit_score_band,
-    cast(enriched.borrower_age_at_issue as int64) as borrower_age_at_issue,
-    {{ safe_ratio('loans.loan_amount', 'enriched.annual_income', 4) }} as loan_to_income,
-    {{ safe_ratio('loans.installment_amount * 12', 'enriched.annual_income', 4) }}
+    loans.annual_income,
+    loans.employment_years,
+    loans.debt_to_income_pct,
+    loans.credit_history_months,
+    loans.delinquencies_2y,
+    loans.region,
+    loans.home_ownership,
+    loans.credit_score,
+    loans.credit_score_band,
+    cast(loans.borrower_age_at_issue as int64) as borrower_age_at_issue,
+    {{ safe_ratio('loans.loan_amount', 'loans.annual_income', 4) }} as loan_to_income,
+    {{ safe_ratio('loans.installment_amount * 12', 'loans.annual_income', 4) }}
         as installment_to_income,
 
     -- label
@@ -50,5 +44,3 @@ select
     loans.installments_due as months_observed,
     loans.loan_status in ('defaulted', 'prepaid', 'paid_off') as is_label_final
 from loans
-inner join enriched
-    on loans.loan_id = enriched.loan_id
