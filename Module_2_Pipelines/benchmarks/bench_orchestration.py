@@ -83,16 +83,19 @@ def lake(name: str, endpoint: str) -> Iterator[Any]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def run_direct(loans: int, endpoint: str, tag: str) -> float:
+STEPS = ("extract", "validate", "transform", "load", "verify", "publish")
+
+
+def run_direct(loans: int, endpoint: str, tag: str) -> tuple[float, dict[str, float]]:
     from Module_2_Pipelines import etl
 
     with lake(f"direct-{tag}", endpoint) as settings:
         started = time.perf_counter()
-        etl.run_day(DAY, loans=loans, settings=settings, run_id="bench")
-        return time.perf_counter() - started
+        summary = etl.run_day(DAY, loans=loans, settings=settings, run_id="bench")
+        return time.perf_counter() - started, summary["seconds"]
 
 
-def run_dag(dag: Any, loans: int, endpoint: str, tag: str) -> float:
+def run_dag(dag: Any, loans: int, endpoint: str, tag: str) -> tuple[float, dict[str, float]]:
     with lake(f"dag-{tag}", endpoint):
         started = time.perf_counter()
         run = dag.test(
@@ -100,10 +103,15 @@ def run_dag(dag: Any, loans: int, endpoint: str, tag: str) -> float:
             run_conf={"loans": loans},
         )
         seconds = time.perf_counter() - started
+    tis = run.get_task_instances()
     if run.state != "success":
-        states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+        states = {ti.task_id: ti.state for ti in tis}
         raise SystemExit(f"error: the DAG run for {loans:,} loans ended {run.state}: {states}")
-    return seconds
+    return seconds, {ti.task_id: round(ti.duration or 0.0, 3) for ti in tis}
+
+
+def _steps(timings: dict[str, float]) -> str:
+    return " ".join(f"{step} {timings.get(step, 0.0):.2f}" for step in STEPS)
 
 
 def load_dag() -> Any:
@@ -116,7 +124,8 @@ def load_dag() -> Any:
 
     dags = prepare_dags_folder(WORK / "airflow" / "dags")
     db.initdb()
-    logging.getLogger("airflow").setLevel(logging.WARNING)
+    for noisy in ("airflow", "werkzeug", "Module_1_Foundations", "Module_2_Pipelines"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return DagBag(dag_folder=str(dags)).get_dag(DAG_ID)
 
 
@@ -128,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         "1M).",
     )
     parser.add_argument("--quick", action="store_true", help="only the small size (CI smoke)")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per side and size (best of)")
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="runs per side and size; the best is kept"
+    )
     args = parser.parse_args(argv)
     sizes = [SMALL] if args.quick else [SMALL, LARGE]
 
@@ -145,10 +156,15 @@ def main(argv: list[str] | None = None) -> int:
         run_direct(100, endpoint, "warm")
         run_dag(dag, 100, endpoint, "warm")
         for loans in sizes:
-            direct = min(run_direct(loans, endpoint, f"{loans}-{i}") for i in range(args.repeat))
-            via_dag = min(run_dag(dag, loans, endpoint, f"{loans}-{i}") for i in range(args.repeat))
+            directs, dags = [], []
+            for i in range(args.repeat):  # alternate, so background load hits both sides
+                directs.append(run_direct(loans, endpoint, f"{loans}-{i}"))
+                dags.append(run_dag(dag, loans, endpoint, f"{loans}-{i}"))
+            direct, d_steps = min(directs)
+            via_dag, a_steps = min(dags)
             rows.append((loans, direct, via_dag))
-            print(f"  {loans:>9,} loans: direct {direct:6.2f} s, DAG {via_dag:6.2f} s", flush=True)
+            print(f"  {loans:>9,} loans: direct {direct:6.2f} s: {_steps(d_steps)}", flush=True)
+            print(f"  {loans:>9,} loans: DAG    {via_dag:6.2f} s: {_steps(a_steps)}", flush=True)
     finally:
         server.stop()
         shutil.rmtree(WORK, ignore_errors=True)
@@ -164,10 +180,14 @@ def main(argv: list[str] | None = None) -> int:
         )
     loans, direct, via_dag = rows[-1]
     overhead = (via_dag - direct) / via_dag
-    verdict = "meets" if overhead < TARGET else "MISSES"
+    if loans == LARGE:
+        verdict = "meets" if overhead < TARGET else "MISSES"
+        target = f"{verdict} the {100 * TARGET:.0f}% target"
+    else:
+        target = f"the {100 * TARGET:.0f}% target applies at {LARGE:,} loans: run without --quick"
     print(
         f"\noverhead at {loans:,} loans: {100 * overhead:.1f}% of the DAG's wall time "
-        f"({verdict} the {100 * TARGET:.0f}% target; absolute: {via_dag - direct:+.2f} s)"
+        f"({target}; absolute: {via_dag - direct:+.2f} s)"
     )
     return 0
 
