@@ -62,7 +62,7 @@ def test_unit_tests_and_contracts_ran(built: Warehouse) -> None:
         kinds[kind] = kinds.get(kind, 0) + 1
         assert res["status"] in ("success", "pass", "no-op"), res["unique_id"]
     assert kinds.get("unit_test", 0) >= 8, kinds
-    assert kinds.get("test", 0) >= 90, kinds
+    assert kinds.get("test", 0) >= 80, kinds
 
 
 def test_build_twice_gives_identical_tables(built: Warehouse, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@
 {%- endmacro %}
 
 
-{% macro incremental_cutoff(date_column, relation=none) -%}
+{% macro incremental_cutoff(date_column, relation=none, where=none) -%}
     {#- The first date an incremental run reprocesses: the high-water mark of date_column in
         the existing table minus the lookback window (var incremental_lookback_days).
         Looked up once at compile time and inlined as a date literal, so the filter is a
@@ -32,7 +32,10 @@
     {%- set lookback = var('incremental_lookback_days') | int -%}
     {#- (a unit test's `this` is a fixture CTE: no table to look up) -#}
     {%- if execute and flags.INTROSPECT and '__dbt__cte__' not in (relation | string) -%}
-        {%- set result = run_query('select max(' ~ date_column ~ ') from ' ~ relation) -%}
+        {%- set result = run_query(
+            'select max(' ~ date_column ~ ') from ' ~ relation
+            ~ (' where ' ~ where if where else '')
+        ) -%}
         {%- set high_water = result.columns[0].values()[0] -%}
         {%- if high_water is none -%}
             cast('1900-01-01' as date)
@@ -46,6 +49,7 @@
                 as date
             )
             from {{ relation }}
+            {%- if where %} where {{ where }}{% endif %}
         )
     {%- endif -%}
 {%- endmacro %}
@@ -61,4 +65,15 @@
             {{ scale }}
         ) as numeric(18, {{ scale }})
     )
+{%- endmacro %}
+
+
+{% macro value_at_max(value_column, order_column) -%}
+    {#- The value of value_column on the row with the largest order_column, as an aggregate
+        (no window, no self-join): DuckDB arg_max, BigQuery array_agg ... limit 1. -#}
+    {%- if target.type == 'bigquery' -%}
+        array_agg({{ value_column }} order by {{ order_column }} desc limit 1)[offset(0)]
+    {%- else -%}
+        arg_max({{ value_column }}, {{ order_column }})
+    {%- endif -%}
 {%- endmacro %}

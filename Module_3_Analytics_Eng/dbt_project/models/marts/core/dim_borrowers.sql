@@ -1,15 +1,51 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='borrower_id',
+        on_schema_change='fail',
+        incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
+        cluster_by=(['borrower_id'] if target.type == 'bigquery' else none),
+    )
+}}
+
 -- One row per borrower: the customer master with a summary of their loans.
+-- Incremental: a run recomputes the borrowers who became customers, or whose loans fct_loans
+-- recomputed (issued or with an instalment due in the lookback window), from all their loans.
 with
+
+{% if is_incremental() %}
+changed_borrowers as (
+
+    select borrower_id
+    from {{ ref('stg_loanbook__borrowers') }}
+    where customer_since_date >= {{ incremental_cutoff('customer_since_date') }}
+
+    union all
+
+    select borrower_id
+    from {{ ref('fct_loans') }}
+    where
+        issue_date >= {{ incremental_cutoff('last_issue_date') }}
+        or last_due_date >= {{ incremental_cutoff('last_due_date') }}
+
+),
+{% endif %}
 
 borrowers as (
 
     select * from {{ ref('stg_loanbook__borrowers') }}
+    {% if is_incremental() %}
+        where borrower_id in (select borrower_id from changed_borrowers)
+    {% endif %}
 
 ),
 
 loans as (
 
     select * from {{ ref('fct_loans') }}
+    {% if is_incremental() %}
+        where borrower_id in (select borrower_id from changed_borrowers)
+    {% endif %}
 
 ),
 
@@ -20,6 +56,7 @@ loans_by_borrower as (
         count(*) as number_of_loans,
         min(issue_date) as first_issue_date,
         max(issue_date) as last_issue_date,
+        max(last_due_date) as last_due_date,
         sum(loan_amount) as total_funded_amount,
         sum(outstanding_balance) as total_outstanding_balance,
         sum(case when is_default then 1 else 0 end) as defaulted_loans
@@ -41,6 +78,7 @@ select
     cast(coalesce(loans_by_borrower.number_of_loans, 0) as int64) as number_of_loans,
     loans_by_borrower.first_issue_date,
     loans_by_borrower.last_issue_date,
+    loans_by_borrower.last_due_date,
     cast(coalesce(loans_by_borrower.total_funded_amount, 0) as numeric(18, 2))
         as total_funded_amount,
     cast(coalesce(loans_by_borrower.total_outstanding_balance, 0) as numeric(18, 2))

@@ -53,16 +53,6 @@ repayments as (
 
 ),
 
-last_instalment as (
-
-    select
-        loan_id,
-        balance_after as outstanding_balance,
-        row_number() over (partition by loan_id order by installment_number desc) as recency
-    from repayments
-
-),
-
 outcomes as (
 
     select
@@ -78,7 +68,8 @@ outcomes as (
         max(payment_date) as last_payment_date,
         max(case when is_default_event then due_date end) as default_date,
         max(case when is_default_event then installment_number end) as default_installment,
-        max(case when is_prepayment then payment_date end) as prepaid_date
+        max(case when is_prepayment then payment_date end) as prepaid_date,
+        {{ value_at_max('balance_after', 'installment_number') }} as outstanding_balance
     from repayments
     group by loan_id
 
@@ -118,7 +109,7 @@ final as (
         cast(coalesce(outcomes.total_principal_paid, 0) as numeric(18, 2))
             as total_principal_paid,
         cast(coalesce(outcomes.total_interest_paid, 0) as numeric(18, 2)) as total_interest_paid,
-        cast(coalesce(last_instalment.outstanding_balance, loans.loan_amount) as numeric(18, 2))
+        cast(coalesce(outcomes.outstanding_balance, loans.loan_amount) as numeric(18, 2))
             as outstanding_balance,
         outcomes.last_due_date,
         outcomes.last_payment_date,
@@ -127,7 +118,7 @@ final as (
         outcomes.prepaid_date,
         outcomes.default_date is not null as is_default,
         cast(
-            case when outcomes.default_date is not null then last_instalment.outstanding_balance
+            case when outcomes.default_date is not null then outcomes.outstanding_balance
                 else 0
             end as numeric(18, 2)
         ) as defaulted_balance,
@@ -135,21 +126,17 @@ final as (
             when outcomes.default_date is not null then 'defaulted'
             when outcomes.prepaid_date is not null then 'prepaid'
             when outcomes.loan_id is null then 'issued'
-            when last_instalment.outstanding_balance = 0 then 'paid_off'
+            when outcomes.outstanding_balance = 0 then 'paid_off'
             else 'current'
         end as loan_status,
         case
             when outcomes.default_date is not null then outcomes.default_date
             when outcomes.prepaid_date is not null then outcomes.prepaid_date
-            when last_instalment.outstanding_balance = 0 then outcomes.last_payment_date
+            when outcomes.outstanding_balance = 0 then outcomes.last_payment_date
         end as closed_date
     from loans
     left join outcomes
         on loans.loan_id = outcomes.loan_id
-    left join last_instalment
-        on
-            loans.loan_id = last_instalment.loan_id
-            and last_instalment.recency = 1
 
 )
 

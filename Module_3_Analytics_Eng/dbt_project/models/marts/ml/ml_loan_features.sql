@@ -2,11 +2,26 @@
 -- observed default label. Read by Module 4 and the capstone's training job.
 -- No feature may come from after the issue date (no repayment behaviour): that would leak
 -- the label. is_label_final marks loans whose outcome can no longer change.
+{{
+    config(
+        materialized='incremental',
+        unique_key='loan_id',
+        on_schema_change='fail',
+        incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
+        cluster_by=(['loan_id'] if target.type == 'bigquery' else none),
+    )
+}}
+
 with
 
 loans as (
 
     select * from {{ ref('fct_loans') }}
+    {% if is_incremental() %}
+        where
+            issue_date >= {{ incremental_cutoff('issue_date') }}
+            or last_due_date >= {{ incremental_cutoff('last_due_date') }}
+    {% endif %}
 
 )
 
@@ -42,5 +57,7 @@ select
     -- label
     cast(case when loans.is_default then 1 else 0 end as int64) as default_label,
     loans.installments_due as months_observed,
-    loans.loan_status in ('defaulted', 'prepaid', 'paid_off') as is_label_final
+    loans.loan_status in ('defaulted', 'prepaid', 'paid_off') as is_label_final,
+    -- bookkeeping for the incremental run, not a feature
+    loans.last_due_date
 from loans

@@ -1,6 +1,36 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='date_day',
+        on_schema_change='fail',
+        incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
+    )
+}}
+
 -- Portfolio risk by day: for every calendar day from the first issue to the last activity,
--- the day's flows (issued, repaid, defaulted) and the book at the end of the day
+-- the day's flows (issued, due, repaid, defaulted) and the book at the end of the day
 -- (active loans, outstanding principal, instalments past due, default rate to date).
+-- Incremental: the days from the earliest date a reprocessed row can touch are rebuilt, and
+-- the running totals continue from the stored day before.
+
+{#- a payment can arrive this many days before its due date (the generator: 3) -#}
+{%- set early_payment_days = 5 -%}
+
+{%- if is_incremental() -%}
+    {%- set first_day -%}
+        least(
+            cast({{ dbt.dateadd(
+                'day',
+                -1 * early_payment_days,
+                incremental_cutoff('date_day', where='instalments_due > 0')
+            ) }} as date),
+            {{ incremental_cutoff('date_day', where='loans_issued > 0') }}
+        )
+    {%- endset -%}
+{%- else -%}
+    {%- set first_day = "(select min(issue_date) from " ~ ref('fct_loans') ~ ")" -%}
+{%- endif %}
+
 with
 
 loans as (
@@ -17,9 +47,9 @@ repayments as (
 
 calendar as (
 
-    {#- from the first issue to the last day anything happened (issue, due date, payment) -#}
+    {#- to the last day anything happened (issue, due date, payment) -#}
     {{ date_spine_days(
-        '(select min(issue_date) from ' ~ ref('fct_loans') ~ ')',
+        'greatest(' ~ first_day ~ ', (select min(issue_date) from ' ~ ref('fct_loans') ~ '))',
         '(select max(greatest(issue_date, coalesce(last_due_date, issue_date), '
         ~ 'coalesce(last_payment_date, issue_date))) from ' ~ ref('fct_loans') ~ ')'
     ) }}
@@ -33,6 +63,7 @@ issued as (
         count(*) as loans_issued,
         sum(loan_amount) as amount_issued
     from loans
+    where issue_date >= {{ first_day }}
     group by issue_date
 
 ),
@@ -45,48 +76,56 @@ closed as (
         sum(case when is_default then 1 else 0 end) as loans_defaulted,
         sum(defaulted_balance) as defaulted_balance
     from loans
-    where closed_date is not null
+    where closed_date >= {{ first_day }}
     group by closed_date
 
 ),
 
-repaid as (
+due as (
+
+    select
+        due_date as activity_date,
+        count(*) as instalments_due,
+        -- an instalment paid late is past due from its due date until its payment date
+        sum(case when days_past_due > 0 then 1 else 0 end) as became_past_due
+    from repayments
+    where due_date >= {{ first_day }}
+    group by due_date
+
+),
+
+paid as (
 
     select
         payment_date as activity_date,
-        sum(principal_paid) as principal_repaid
+        sum(principal_paid) as principal_repaid,
+        sum(case when days_past_due > 0 then 1 else 0 end) as past_due_settled
     from repayments
-    where payment_date is not null
+    where payment_date >= {{ first_day }}
     group by payment_date
 
 ),
 
--- an instalment paid late is past due from its due date until its payment date
-past_due_flows as (
+prior as (
 
-    select
-        due_date as activity_date,
-        1 as change_in_past_due
-    from repayments
-    where days_past_due > 0
-
-    union all
-
-    select
-        payment_date as activity_date,
-        -1 as change_in_past_due
-    from repayments
-    where days_past_due > 0
-
-),
-
-past_due as (
-
-    select
-        activity_date,
-        sum(change_in_past_due) as change_in_past_due
-    from past_due_flows
-    group by activity_date
+    {#- the running totals at the end of the day before the first rebuilt day -#}
+    {% if is_incremental() %}
+        select
+            coalesce(max(active_loans), 0) as active_loans,
+            coalesce(max(outstanding_principal), 0) as outstanding_principal,
+            coalesce(max(instalments_past_due), 0) as instalments_past_due,
+            coalesce(max(loans_issued_to_date), 0) as loans_issued_to_date,
+            coalesce(max(loans_defaulted_to_date), 0) as loans_defaulted_to_date
+        from {{ this }}
+        where date_day = cast({{ dbt.dateadd('day', -1, first_day) }} as date)
+    {% else %}
+        select
+            0 as active_loans,
+            0 as outstanding_principal,
+            0 as instalments_past_due,
+            0 as loans_issued_to_date,
+            0 as loans_defaulted_to_date
+    {% endif %}
 
 ),
 
@@ -96,44 +135,50 @@ daily as (
         calendar.date_day,
         coalesce(issued.loans_issued, 0) as loans_issued,
         coalesce(issued.amount_issued, 0) as amount_issued,
-        coalesce(repaid.principal_repaid, 0) as principal_repaid,
+        coalesce(due.instalments_due, 0) as instalments_due,
+        coalesce(paid.principal_repaid, 0) as principal_repaid,
         coalesce(closed.loans_closed, 0) as loans_closed,
         coalesce(closed.loans_defaulted, 0) as loans_defaulted,
         coalesce(closed.defaulted_balance, 0) as defaulted_balance,
-        coalesce(past_due.change_in_past_due, 0) as change_in_past_due
+        coalesce(due.became_past_due, 0) - coalesce(paid.past_due_settled, 0)
+            as change_in_past_due
     from calendar
     left join issued on calendar.date_day = issued.activity_date
-    left join repaid on calendar.date_day = repaid.activity_date
+    left join due on calendar.date_day = due.activity_date
+    left join paid on calendar.date_day = paid.activity_date
     left join closed on calendar.date_day = closed.activity_date
-    left join past_due on calendar.date_day = past_due.activity_date
 
 ),
 
 running as (
 
     select
-        date_day,
-        loans_issued,
-        amount_issued,
-        principal_repaid,
-        loans_defaulted,
-        defaulted_balance,
-        sum(loans_issued - loans_closed) over (
-            order by date_day rows between unbounded preceding and current row
+        daily.date_day,
+        daily.loans_issued,
+        daily.amount_issued,
+        daily.instalments_due,
+        daily.principal_repaid,
+        daily.loans_defaulted,
+        daily.defaulted_balance,
+        prior.active_loans + sum(daily.loans_issued - daily.loans_closed) over (
+            order by daily.date_day rows between unbounded preceding and current row
         ) as active_loans,
-        sum(amount_issued - principal_repaid - defaulted_balance) over (
-            order by date_day rows between unbounded preceding and current row
+        prior.outstanding_principal + sum(
+            daily.amount_issued - daily.principal_repaid - daily.defaulted_balance
+        ) over (
+            order by daily.date_day rows between unbounded preceding and current row
         ) as outstanding_principal,
-        sum(change_in_past_due) over (
-            order by date_day rows between unbounded preceding and current row
+        prior.instalments_past_due + sum(daily.change_in_past_due) over (
+            order by daily.date_day rows between unbounded preceding and current row
         ) as instalments_past_due,
-        sum(loans_issued) over (
-            order by date_day rows between unbounded preceding and current row
+        prior.loans_issued_to_date + sum(daily.loans_issued) over (
+            order by daily.date_day rows between unbounded preceding and current row
         ) as loans_issued_to_date,
-        sum(loans_defaulted) over (
-            order by date_day rows between unbounded preceding and current row
+        prior.loans_defaulted_to_date + sum(daily.loans_defaulted) over (
+            order by daily.date_day rows between unbounded preceding and current row
         ) as loans_defaulted_to_date
     from daily
+    cross join prior
 
 )
 
@@ -141,12 +186,14 @@ select
     date_day,
     cast(loans_issued as int64) as loans_issued,
     cast(amount_issued as numeric(18, 2)) as amount_issued,
+    cast(instalments_due as int64) as instalments_due,
     cast(principal_repaid as numeric(18, 2)) as principal_repaid,
     cast(loans_defaulted as int64) as loans_defaulted,
     cast(defaulted_balance as numeric(18, 2)) as defaulted_balance,
     cast(active_loans as int64) as active_loans,
     cast(outstanding_principal as numeric(18, 2)) as outstanding_principal,
     cast(instalments_past_due as int64) as instalments_past_due,
+    cast(loans_issued_to_date as int64) as loans_issued_to_date,
     cast(loans_defaulted_to_date as int64) as loans_defaulted_to_date,
     {{ safe_ratio('loans_defaulted_to_date', 'loans_issued_to_date') }} as default_rate_to_date
 from running
