@@ -73,7 +73,7 @@ Module_2_Pipelines/airflow_local.py
 """
 PARALLELISM = 4
 START_TIMEOUT = 180.0
-STOP_GRACE = 30.0
+STOP_GRACE = 20.0
 SIMPLE_AUTH_MANAGER = (
     "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 )

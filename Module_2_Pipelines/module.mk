@@ -12,7 +12,7 @@ airflow-up: setup ## start Airflow standalone on 127.0.0.1:8080 (HDP_AIRFLOW_POR
 airflow-down: setup ## stop Airflow and every process it started
 	@$(M2_LOCAL) down
 
-airflow-status: setup ## show whether Airflow runs, each component's health and the admin login
+airflow-status: setup ## is Airflow running and healthy? components, admin login (exit 1 if not)
 	@$(M2_LOCAL) status
 
 dag-trigger: setup ## unpause + trigger the loan-book DAG via the REST API and wait (DATE=2024-01-10 LOANS=5000)
