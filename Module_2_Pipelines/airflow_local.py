@@ -185,6 +185,22 @@ def write_shim(paths: AirflowPaths) -> Path:
     return shim
 
 
+def shell_exports(settings: Settings) -> str:
+    """``export`` lines that give a shell the local Airflow's configuration (for ``airflow ...``).
+
+    Only the variables :func:`airflow_env` sets, so e.g. ``airflow dags test loanbook_daily_etl
+    2024-01-02`` uses the same home, database and DAG folder as ``make airflow-up``.
+    """
+    import shlex
+
+    paths = AirflowPaths(Path(settings.airflow_home))
+    prepare_dags_folder(paths.dags)
+    write_shim(paths)
+    env = airflow_env(settings, base={"PATH": os.environ.get("PATH", "")})
+    names = sorted(k for k in env if k.startswith("AIRFLOW") or k in ("PATH", "DO_NOT_TRACK"))
+    return "\n".join(f"export {name}={shlex.quote(env[name])}" for name in names)
+
+
 # ---------------------------------------------------------------------------------------------
 # Processes
 # ---------------------------------------------------------------------------------------------
@@ -588,6 +604,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("up", help="start airflow standalone and wait until it is healthy")
     sub.add_parser("down", help="stop it, with every child process")
     sub.add_parser("status", help="show pid, component health and the admin login")
+    sub.add_parser(
+        "env",
+        help="print export lines for the airflow CLI: "
+        'eval "$(python -m Module_2_Pipelines.airflow_local env)"',
+    )
     trig = sub.add_parser("trigger", help="unpause and trigger the DAG, wait for the result")
     trig.add_argument("--dag-id", default=DAG_ID)
     trig.add_argument(
@@ -609,6 +630,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "status":
             return status()
+        if args.command == "env":
+            print(shell_exports(get_settings()))
+            return 0
         conf = {} if args.loans is None else {"loans": args.loans}
         state = trigger(dag_id=args.dag_id, logical_date=args.date, conf=conf, timeout=args.timeout)
         return 0 if state == "success" else 1

@@ -100,6 +100,15 @@ def test_trigger_without_a_running_airflow_says_how_to_start_it(tmp_path):
         airflow_local.trigger(settings, logical_date=date(2024, 1, 3))
 
 
+def test_env_prints_exports_a_shell_can_eval_for_the_airflow_cli(tmp_path):
+    settings = load_settings(airflow_home=tmp_path / "af", airflow_port=18124)
+    script = airflow_local.shell_exports(settings) + '\necho "$AIRFLOW_HOME|$AIRFLOW__API__PORT"'
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
+
+    assert done.stdout.strip() == f"{tmp_path / 'af'}|18124"
+    assert (tmp_path / "af" / "dags" / "Module_2_Pipelines").is_symlink()
+
+
 def test_cli_help_lists_the_commands():
     done = subprocess.run(
         [sys.executable, "-m", "Module_2_Pipelines.airflow_local", "--help"],
@@ -108,7 +117,7 @@ def test_cli_help_lists_the_commands():
         check=False,
     )
     assert done.returncode == 0
-    for command in ("up", "down", "status", "trigger"):
+    for command in ("up", "down", "status", "trigger", "env"):
         assert command in done.stdout
 
 
