@@ -181,6 +181,63 @@ def parse_dates(text: pa.Array, formats: Sequence[str] = DATE_FORMATS) -> pa.Arr
     return pc.cast(parsed, pa.date32())
 
 
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
+_MONTH_START = np.concatenate([[0], np.cumsum(_DAYS_IN_MONTH)[:-1]]).astype(np.int32)
+_YEARS = np.arange(10_000)
+_LEAP = ((_YEARS % 4 == 0) & (_YEARS % 100 != 0)) | (_YEARS % 400 == 0)
+#: days from 1970-01-01 to 1 January of each year 0..9999 (proleptic Gregorian)
+_YEAR_START = (
+    (np.datetime64("1970", "Y") + (_YEARS - 1970).astype("timedelta64[Y]"))
+    .astype("datetime64[D]")
+    .astype(np.int64)
+)
+
+
+def ymd_dates(raw: pa.Array) -> pa.Array:
+    """Dates from ``YYYY-MM-DD`` or ``YYYY/MM/DD`` text, decoded with NumPy from the bytes.
+
+    Exact (30 Feb is refused, not rolled over) and about 5x faster than ``strptime``; every
+    other cell comes back null, for the per-cell path to judge.
+    """
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks()
+    n = len(raw)
+    out = np.zeros(n, dtype=np.int32)
+    ok = np.zeros(n, dtype=bool)
+    if n == 0 or raw.buffers()[2] is None:
+        return pa.array(out, pa.date32(), mask=~ok)
+    buffers = raw.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=n + 1, offset=raw.offset * 4)
+    data = np.frombuffer(buffers[2], dtype=np.uint8)
+    starts = offsets[:-1]
+    candidate = (offsets[1:] - starts) == 10
+    if raw.null_count:
+        candidate &= _mask(pc.is_valid(raw))
+    where = np.flatnonzero(candidate)
+    if len(where):
+        at = starts[where].astype(np.int64)
+        char = [data[at + i] for i in range(10)]  # ten 1-D gathers: no (n, 10) index array
+        sep = char[4]
+        good = (sep == char[7]) & ((sep == ord("-")) | (sep == ord("/")))
+        digit = {}
+        for i in (0, 1, 2, 3, 5, 6, 8, 9):
+            value = char[i] - np.uint8(48)  # wraps around for bytes below '0'
+            good &= value <= 9
+            digit[i] = value.astype(np.int32)
+        y = ((digit[0] * 10 + digit[1]) * 10 + digit[2]) * 10 + digit[3]
+        m = digit[5] * 10 + digit[6]
+        d = digit[8] * 10 + digit[9]
+        good &= (m >= 1) & (m <= 12) & (y >= 1)
+        m = np.where(good, m, 1)
+        y = np.where(good, y, 1970)  # garbage digits must not index the tables
+        leap = _LEAP[y]
+        good &= (d >= 1) & (d <= _DAYS_IN_MONTH[m] + ((m == 2) & leap))
+        days = _YEAR_START[y] + _MONTH_START[m] + ((m > 2) & leap) + d - 1
+        out[where[good]] = days[good]
+        ok[where[good]] = True
+    return pa.array(out, pa.date32(), mask=~ok)
+
+
 def _drop_rolled_iso_days(raw: pa.Array, parsed: pa.Array) -> pa.Array:
     """ISO text parsed by a cast: null the dates whose day was rolled over (2024-02-30).
 
@@ -335,9 +392,7 @@ def _parse_fast(raw: pa.Array, plan: ColumnPlan) -> pa.Array | None:
         ok = pc.match_substring_regex(raw, INT_PATTERN if kind == "int" else FLOAT_PATTERN)
         return pc.cast(pc.if_else(ok, raw, pa.scalar(None, pa.string())), ARROW_TYPES[kind])
     if kind == "date":
-        parsed = pc.strptime(raw, format="%Y-%m-%d", unit="s", error_is_null=True)
-        iso = pc.cast(pc.cast(parsed, pa.timestamp("s")), pa.date32())
-        return _drop_rolled_iso_days(raw, iso)
+        return ymd_dates(raw)
     return None
 
 

@@ -26,6 +26,7 @@ import io
 import logging
 import os
 import queue
+import re
 import secrets
 import shutil
 import threading
@@ -52,6 +53,7 @@ from Module_1_Foundations.project.cleaning import (
     clean_batch,
     combine_hashes,
     hash_column,
+    hash_strings,
     infer_plan,
 )
 from Module_1_Foundations.project.csv_sniffing import (
@@ -62,7 +64,7 @@ from Module_1_Foundations.project.csv_sniffing import (
     sniff,
     unique_column_names,
 )
-from Module_1_Foundations.project.dedup import FingerprintSet, KeyedFingerprints
+from Module_1_Foundations.project.dedup import FingerprintSet, KeyedFingerprints, Partitioned
 
 log = logging.getLogger(__name__)
 
@@ -469,6 +471,32 @@ class _RejectWriter:
         )
         return sink.getvalue()
 
+    def write_table(self, lines: np.ndarray, reasons: pa.Array, raws: pa.Array) -> None:
+        """Many rejects at once (vectorised): line numbers, reasons, raw rows."""
+        if not len(lines):
+            return
+        table = pa.table({"line_number": pa.array(lines), "reason": reasons, "raw": raws})
+        sink = io.BytesIO()
+        pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False))
+        self._handle.flush()
+        self._handle.write(sink.getvalue().decode("utf-8"))
+        self.rows += len(lines)
+
+    def raw_texts(self, columns: list[pa.Array]) -> pa.Array:
+        """Rows as CSV text, vectorised (a field is quoted only when it needs to be)."""
+        special = r'["\r\n' + re.escape(self.delimiter) + "]"
+        fields = []
+        for column in columns:
+            text = pc.fill_null(column, "")
+            needs = pc.match_substring_regex(text, special)
+            if pc.any(needs).as_py():
+                quoted = pc.binary_join_element_wise(
+                    '"', pc.replace_substring(text, '"', '""'), '"', ""
+                )
+                text = pc.if_else(needs, quoted, text)
+            fields.append(text)
+        return pc.binary_join_element_wise(*fields, self.delimiter)
+
     def close(self) -> None:
         self._handle.close()
 
@@ -508,9 +536,9 @@ class _Run:
     next_row: int = 1
     bad_rows: list[_BadRow] = field(default_factory=list)
     skipped: deque[int] = field(default_factory=deque)
-    seen_rows: FingerprintSet = field(default_factory=FingerprintSet)
-    seen_keys: KeyedFingerprints = field(default_factory=KeyedFingerprints)
-    seen_rejects: set[int] = field(default_factory=set)  # hash() of each rejected raw row
+    seen_rows: Partitioned = field(default_factory=lambda: Partitioned(FingerprintSet))
+    seen_keys: Partitioned = field(default_factory=lambda: Partitioned(KeyedFingerprints))
+    seen_rejects: FingerprintSet = field(default_factory=FingerprintSet)  # raw rejected rows
 
 
 def _source_name(path: Path) -> str:
@@ -863,6 +891,38 @@ def _process_batch(
         run.rows_out += table.num_rows
 
 
+def _reasons(problems: list, batch: pa.RecordBatch, where: np.ndarray) -> tuple[pa.Array, dict]:
+    """One reason string per rejected row (all its problems, '; '-joined), and kind masks."""
+    k = len(where)
+    position = np.full(batch.num_rows, -1, dtype=np.int64)
+    position[where] = np.arange(k)
+    parts: list[pa.Array] = []
+    kinds: dict[str, np.ndarray] = {}
+    for problem in problems:
+        hit = np.flatnonzero(problem.mask)
+        before, _, after = problem.message.partition("{value}")
+        if "{value}" in problem.message:
+            values = pc.fill_null(batch.column(problem.column).take(pa.array(hit)), "")
+            long = pc.greater(pc.utf8_length(values), 60)
+            if pc.any(long).as_py():
+                cut = pc.binary_join_element_wise(pc.utf8_slice_codeunits(values, 0, 57), "...", "")
+                values = pc.if_else(long, cut, values)
+            text = pc.binary_join_element_wise(f"{problem.column}: {before}", values, after, "")
+        else:
+            text = pa.array([f"{problem.column}: {problem.message}"] * len(hit), pa.string())
+        parts.append(_place(text, position[hit], k))
+        mask = kinds.setdefault(problem.kind, np.zeros(k, dtype=bool))
+        mask[position[hit]] = True
+    reasons = pc.binary_join_element_wise(*parts, "; ", null_handling="skip")
+    return reasons, kinds
+
+
+def _place(values: pa.Array, index: np.ndarray, length: int) -> pa.Array:
+    positions = np.full(length, -1, dtype=np.int64)
+    positions[index] = np.arange(len(index))
+    return values.take(pa.array(positions, mask=positions < 0))
+
+
 def _reject_rows(
     batch: pa.RecordBatch,
     run: _Run,
@@ -875,27 +935,14 @@ def _reject_rows(
     assert run.plans is not None
     where = np.flatnonzero(bad)
     take = pa.array(where)
-    columns = [batch.column(p.name).take(take).to_pylist() for p in run.plans]
-    position = {int(i): k for k, i in enumerate(where)}
-    reasons: list[list[str]] = [[] for _ in where]
-    kinds: list[set[str]] = [set() for _ in where]
-    for problem in problems:
-        hit = np.flatnonzero(problem.mask)
-        values = batch.column(problem.column).take(pa.array(hit)).to_pylist()
-        prefix = f"{problem.column}: "
-        for i, value in zip(hit, values, strict=True):
-            k = position[int(i)]
-            if value is not None and len(value) > 60:
-                value = value[:57] + "..."
-            reasons[k].append(prefix + problem.message.format(value=value))
-            kinds[k].add(problem.kind)
-    for k, row in enumerate(zip(*columns, strict=True)):
-        fingerprint = hash(row)
-        if fingerprint in run.seen_rejects:  # an exact copy of a row already rejected
-            run.duplicates += 1
-            continue
-        run.seen_rejects.add(fingerprint)
-        rejects.write(int(lines[where[k]]), "; ".join(reasons[k]), rejects.raw_text(row), kinds[k])
+    raws = rejects.raw_texts([batch.column(p.name).take(take) for p in run.plans])
+    repeat = run.seen_rejects.seen_then_add(hash_strings(raws))
+    run.duplicates += int(repeat.sum())
+    reasons, kinds = _reasons(problems, batch, where)
+    keep = pa.array(~repeat)
+    rejects.write_table(lines[where][~repeat], reasons.filter(keep), raws.filter(keep))
+    for kind, mask in kinds.items():
+        rejects.kinds[kind] += int((mask & ~repeat).sum())
 
 
 def _swap_into_place(tmp_dir: Path, output_dir: Path) -> None:

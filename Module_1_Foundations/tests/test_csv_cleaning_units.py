@@ -22,7 +22,7 @@ from Module_1_Foundations.project.csv_sniffing import (
     sniff,
     unique_column_names,
 )
-from Module_1_Foundations.project.dedup import FingerprintSet, KeyedFingerprints
+from Module_1_Foundations.project.dedup import FingerprintSet, KeyedFingerprints, Partitioned
 
 
 @pytest.mark.parametrize(
@@ -254,3 +254,21 @@ def test_partition_specs(given, parsed):
 def test_a_bad_partition_grain_is_a_user_error():
     with pytest.raises(UserError, match="grain must be one of day, month, year"):
         parse_partition("issue_date:week")
+
+
+def test_partitioned_sets_give_the_same_answers_as_one_set():
+    rng = np.random.default_rng(3)
+    spread = np.uint64(0x9E3779B97F4A7C15)  # spread small integers over all 64 bits
+    one_keyed, parts_keyed = KeyedFingerprints(), Partitioned(KeyedFingerprints, bits=4)
+    one_set, parts_set = FingerprintSet(), Partitioned(FingerprintSet, bits=4)
+    for _ in range(20):
+        keys = rng.integers(0, 4_000, 2_000).astype(np.uint64) * spread
+        rows = rng.integers(0, 3, 2_000).astype(np.uint64) << np.uint64(40)
+        for a, b in zip(
+            one_keyed.lookup_then_add(keys, rows),
+            parts_keyed.lookup_then_add(keys, rows),
+            strict=True,
+        ):
+            assert (a == b).all()
+        assert (one_set.seen_then_add(keys) == parts_set.seen_then_add(keys)).all()
+    assert len(parts_set) == len(one_set) and parts_set.nbytes == one_set.nbytes
