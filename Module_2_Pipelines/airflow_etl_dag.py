@@ -98,7 +98,7 @@ def _run_date_and_id() -> tuple[date, str]:
 def loanbook_daily_etl() -> None:
     @task(execution_timeout=timedelta(minutes=20))
     def extract(params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Land the day's raw drop (write-once) under ``<raw_dir>/loanbook/dt=DAY/``."""
+        """Land the day's raw drop (write-once) under ``<raw_dir>/loanbook/daily/dt=DAY/``."""
         from Module_2_Pipelines import etl
 
         day, run_id = _run_date_and_id()

@@ -6,13 +6,15 @@
 Every step is keyed by the run date ``day`` and writes only that day's partition, so running a
 day again replaces its outputs instead of adding to them:
 
-- extract: reads the vendor (Module 1's generator); writes ``<raw_dir>/loanbook/dt=DAY/*.csv``,
-  write-once.
+- extract: reads the vendor (Module 1's generator); writes
+  ``<raw_dir>/loanbook/daily/dt=DAY/*.csv``, write-once.
 - validate: reads the raw drop; writes nothing, fails on a broken contract.
-- transform: reads the raw drop; writes ``<processed_dir>/loanbook/<table>/dt=DAY/part-*.parquet``.
-- load: reads the processed partitions; writes ``s3://<bucket>/<prefix>/<table>/dt=DAY/``.
+- transform: reads the raw drop; writes
+  ``<processed_dir>/loanbook/daily/<table>/dt=DAY/part-*.parquet``.
+- load: reads the processed partitions; writes ``s3://<bucket>/<prefix>/daily/<table>/dt=DAY/``.
 - verify: reads the objects and the local files; writes nothing, fails on a missing/changed object.
-- publish: reads every step's metadata; writes ``<processed_dir>/loanbook/_manifests/`` and S3.
+- publish: reads every step's metadata; writes ``<processed_dir>/loanbook/daily/_manifests/``
+  and S3.
 
 Module 1 does the real work: :func:`convert_csv` cleans and types a CSV into Parquet and keeps
 rejects with reasons, :func:`upload_directory` uploads a folder idempotently. This module adds
@@ -88,25 +90,33 @@ def partition(day: date) -> str:
     return f"dt={day.isoformat()}"
 
 
+#: The daily drops form their own dataset, ``daily/``, beside the full-book snapshot that
+#: Module 1's ``convert_loanbook`` writes to ``loanbook/<table>/``: the two never mix, so a
+#: reader globbing ``loanbook/<table>/**`` never counts a loan twice.
+DAILY = "daily"
+
+
 def raw_partition(settings: Settings, day: date) -> Path:
-    return Path(settings.raw_dir) / "loanbook" / partition(day)
+    return Path(settings.raw_dir) / "loanbook" / DAILY / partition(day)
 
 
 def processed_partition(settings: Settings, table: str, day: date) -> Path:
-    return Path(settings.processed_dir) / "loanbook" / table / partition(day)
+    return Path(settings.processed_dir) / "loanbook" / DAILY / table / partition(day)
 
 
 def rejects_partition(settings: Settings, table: str, day: date) -> Path:
-    return Path(settings.processed_dir) / "loanbook" / "_rejects" / table / partition(day)
+    return Path(settings.processed_dir) / "loanbook" / DAILY / "_rejects" / table / partition(day)
 
 
 def manifest_file(settings: Settings, day: date) -> Path:
-    return Path(settings.processed_dir) / "loanbook" / "_manifests" / f"{partition(day)}.json"
+    folder = Path(settings.processed_dir) / "loanbook" / DAILY / "_manifests"
+    return folder / f"{partition(day)}.json"
 
 
 def object_prefix(settings: Settings, table: str, day: date) -> str:
-    """Key prefix of a table's partition: ``loanbook/loans/dt=2024-01-05``."""
-    return "/".join(p for p in (settings.s3_prefix.strip("/"), table, partition(day)) if p)
+    """Key prefix of a table's partition: ``loanbook/daily/loans/dt=2024-01-05``."""
+    parts = (settings.s3_prefix.strip("/"), DAILY, table, partition(day))
+    return "/".join(p for p in parts if p)
 
 
 def manifest_key(settings: Settings, day: date) -> str:
@@ -191,7 +201,7 @@ def staging_dir(final: Path) -> Path:
 def extract(
     day: date, *, loans: int = DEFAULT_LOANS, settings: Settings | None = None, reland: bool = False
 ) -> dict[str, Any]:
-    """Land the vendor's raw drop for ``day`` in ``<raw_dir>/loanbook/dt=DAY/``.
+    """Land the vendor's raw drop for ``day`` in ``<raw_dir>/loanbook/daily/dt=DAY/``.
 
     The vendor is simulated by Module 1's generator: the loans issued on ``day``, exported the
     same day, ids prefixed with the date, seeded by the date. A landed drop is write-once (the raw
@@ -357,7 +367,7 @@ def has_data_rows(path: Path) -> bool:
 def transform(
     day: date, *, settings: Settings | None = None, tables: tuple[str, ...] = PIPELINE_TABLES
 ) -> dict[str, Any]:
-    """Clean each raw table into ``<processed_dir>/loanbook/<table>/dt=DAY/part-00000.parquet``.
+    """Clean each raw table into ``<processed_dir>/loanbook/daily/<table>/dt=DAY/part-*.parquet``.
 
     Module 1's ``convert_csv`` builds the partition in a hidden folder and swaps it in whole, so a
     rerun replaces the day's files and a crash leaves the previous version intact. Its rejects go

@@ -21,7 +21,7 @@ def test_a_run_lands_the_partition_the_objects_and_the_manifest(etl_dag, lake):
     assert run.state == "success", task_states(run)
     assert lake.partition_files("loans", DAY) == ["_manifest.json", "part-00000.parquet"]
     part = etl.processed_partition(lake.settings, "loans", DAY) / "part-00000.parquet"
-    key = f"loanbook/loans/dt={DAY}/part-00000.parquet"
+    key = f"loanbook/daily/loans/dt={DAY}/part-00000.parquet"
     assert key in lake.object_keys()
     assert etl.check_object(lake.client(), BUCKET, key, part) is None
     manifest = json.loads(etl.manifest_file(lake.settings, DAY).read_text())
@@ -64,7 +64,7 @@ def test_a_three_day_backfill_gives_three_partitions(etl_dag, lake):
     assert [r.state for r in runs] == ["success"] * 3
     folder = etl.processed_partition(lake.settings, "loans", days[0]).parent
     assert sorted(p.name for p in folder.iterdir()) == [f"dt={d}" for d in days]
-    assert sorted({k.split("/")[2] for k in lake.object_keys("loanbook/loans/")}) == [
+    assert sorted({k.split("/")[3] for k in lake.object_keys("loanbook/daily/loans/")}) == [
         f"dt={d}" for d in days
     ]
     assert all(etl.manifest_file(lake.settings, d).is_file() for d in days)

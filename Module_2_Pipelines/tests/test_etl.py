@@ -47,17 +47,18 @@ def test_locations_follow_the_lake_layout(tmp_path):
     settings = load_settings(
         raw_dir=tmp_path / "raw", processed_dir=tmp_path / "p", s3_prefix="lake/loanbook"
     )
-    assert etl.raw_partition(settings, DAY) == tmp_path / "raw/loanbook/dt=2024-01-05"
+    assert etl.raw_partition(settings, DAY) == tmp_path / "raw/loanbook/daily/dt=2024-01-05"
     assert etl.processed_partition(settings, "loans", DAY) == (
-        tmp_path / "p/loanbook/loans/dt=2024-01-05"
+        tmp_path / "p/loanbook/daily/loans/dt=2024-01-05"
     )
     assert etl.rejects_partition(settings, "loans", DAY) == (
-        tmp_path / "p/loanbook/_rejects/loans/dt=2024-01-05"
+        tmp_path / "p/loanbook/daily/_rejects/loans/dt=2024-01-05"
     )
-    assert etl.manifest_file(settings, DAY) == tmp_path / "p/loanbook/_manifests/dt=2024-01-05.json"
-    assert etl.object_prefix(settings, "loans", DAY) == "lake/loanbook/loans/dt=2024-01-05"
+    manifests = tmp_path / "p/loanbook/daily/_manifests"
+    assert etl.manifest_file(settings, DAY) == manifests / "dt=2024-01-05.json"
+    assert etl.object_prefix(settings, "loans", DAY) == "lake/loanbook/daily/loans/dt=2024-01-05"
     assert etl.manifest_key(settings, DAY) == (
-        "lake/loanbook/_manifests/dt=2024-01-05/manifest.json"
+        "lake/loanbook/daily/_manifests/dt=2024-01-05/manifest.json"
     )
 
 
@@ -282,10 +283,10 @@ def test_load_uploads_the_partitions_and_a_second_load_uploads_nothing(lake):
     assert second["uploaded"] == 0 and second["skipped"] == 4
     assert sorted(first["objects"]) == lake.object_keys()
     assert lake.object_keys() == [
-        "loanbook/borrowers/dt=2024-01-05/_manifest.json",
-        "loanbook/borrowers/dt=2024-01-05/part-00000.parquet",
-        "loanbook/loans/dt=2024-01-05/_manifest.json",
-        "loanbook/loans/dt=2024-01-05/part-00000.parquet",
+        "loanbook/daily/borrowers/dt=2024-01-05/_manifest.json",
+        "loanbook/daily/borrowers/dt=2024-01-05/part-00000.parquet",
+        "loanbook/daily/loans/dt=2024-01-05/_manifest.json",
+        "loanbook/daily/loans/dt=2024-01-05/part-00000.parquet",
     ]
 
 
@@ -293,9 +294,9 @@ def test_load_deletes_objects_of_the_day_that_the_partition_no_longer_has(lake):
     _prepare(lake)
     client = lake.client()
     etl.load(DAY, settings=lake.settings)
-    stale = "loanbook/loans/dt=2024-01-05/part-00007.parquet"
+    stale = "loanbook/daily/loans/dt=2024-01-05/part-00007.parquet"
     client.put_object(Bucket=BUCKET, Key=stale, Body=b"from an older run")
-    other_day = "loanbook/loans/dt=2024-01-04/part-00000.parquet"
+    other_day = "loanbook/daily/loans/dt=2024-01-04/part-00000.parquet"
     client.put_object(Bucket=BUCKET, Key=other_day, Body=b"another day")
 
     result = etl.load(DAY, settings=lake.settings)
@@ -320,13 +321,14 @@ def test_verify_accepts_the_loaded_day_and_catches_a_changed_or_extra_object(lak
     assert etl.verify(DAY, settings=lake.settings)["verified"] == 4
 
     client = lake.client()
-    key = "loanbook/loans/dt=2024-01-05/part-00000.parquet"
+    key = "loanbook/daily/loans/dt=2024-01-05/part-00000.parquet"
     client.put_object(Bucket=BUCKET, Key=key, Body=b"corrupted", Metadata={"sha256": "0" * 64})
     with pytest.raises(UserError, match=r"part-00000.parquet: size 9 != local"):
         etl.verify(DAY, settings=lake.settings)
 
     etl.load(DAY, settings=lake.settings)
-    client.put_object(Bucket=BUCKET, Key="loanbook/loans/dt=2024-01-05/extra.parquet", Body=b"x")
+    extra = "loanbook/daily/loans/dt=2024-01-05/extra.parquet"
+    client.put_object(Bucket=BUCKET, Key=extra, Body=b"x")
     with pytest.raises(UserError, match=r"holds .*extra\.parquet.* but the local partition has"):
         etl.verify(DAY, settings=lake.settings)
 
@@ -347,7 +349,7 @@ def test_the_manifest_lists_every_file_with_checksum_and_object_key(lake):
 
     part = manifest["tables"]["loans"]["files"]["part-00000.parquet"]
     path = etl.processed_partition(lake.settings, "loans", DAY) / "part-00000.parquet"
-    assert part["object"] == "loanbook/loans/dt=2024-01-05/part-00000.parquet"
+    assert part["object"] == "loanbook/daily/loans/dt=2024-01-05/part-00000.parquet"
     assert part["bytes"] == path.stat().st_size and len(part["sha256"]) == 64
     assert manifest["tables"]["loans"]["rows_out"] == transformed["tables"]["loans"]["rows_out"]
     assert (
@@ -366,8 +368,8 @@ def test_publish_writes_the_manifest_locally_and_next_to_the_data(lake):
     result = etl.publish(DAY, {"date": DAY.isoformat()}, settings=lake.settings)
 
     assert json.loads(etl.manifest_file(lake.settings, DAY).read_text()) == {"date": "2024-01-05"}
-    assert result["key"] == "loanbook/_manifests/dt=2024-01-05/manifest.json"
-    assert lake.object_keys("loanbook/_manifests/") == [result["key"]]
+    assert result["key"] == "loanbook/daily/_manifests/dt=2024-01-05/manifest.json"
+    assert lake.object_keys("loanbook/daily/_manifests/") == [result["key"]]
 
 
 def test_pipeline_log_records_each_steps_status_and_failure_cause(lake):
