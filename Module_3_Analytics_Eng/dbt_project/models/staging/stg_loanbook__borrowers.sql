@@ -49,7 +49,7 @@ deduplicated as (
 
     select
         *,
-        {{ latest_row_first(['borrower_id']) }} as copy_rank
+        {{ latest_row_first(['borrower_id'], ['customer_since_date']) }} as copy_rank
     from renamed
 
 )

@@ -11,14 +11,26 @@
 -- One row per borrower: the customer master with a summary of their loans.
 -- Incremental: a run recomputes the borrowers who became customers, or whose loans fct_loans
 -- recomputed (issued or with an instalment due in the lookback window), from all their loans.
+-- An existing borrower keeps the master data already stored (corrections: --full-refresh).
+{%- set borrower_columns = [
+    'borrower_id', 'customer_since_date', 'birth_year', 'region', 'home_ownership',
+    'annual_income', 'credit_score', 'credit_score_band', 'earliest_credit_line_date'
+] %}
+
 with
 
 {% if is_incremental() %}
-changed_borrowers as (
+new_borrowers as (
 
-    select borrower_id
+    select {{ borrower_columns | join(', ') }}
     from {{ ref('stg_loanbook__borrowers') }}
     where customer_since_date >= {{ incremental_cutoff('customer_since_date') }}
+
+),
+
+changed_borrowers as (
+
+    select borrower_id from new_borrowers
 
     union all
 
@@ -29,16 +41,28 @@ changed_borrowers as (
         or last_due_date >= {{ incremental_cutoff('last_due_date') }}
 
 ),
-{% endif %}
 
 borrowers as (
 
-    select * from {{ ref('stg_loanbook__borrowers') }}
-    {% if is_incremental() %}
-        where borrower_id in (select borrower_id from changed_borrowers)
-    {% endif %}
+    select * from new_borrowers
+
+    union all
+
+    select {{ borrower_columns | join(', ') }}
+    from {{ this }}
+    where
+        customer_since_date < {{ incremental_cutoff('customer_since_date') }}
+        and borrower_id in (select borrower_id from changed_borrowers)
 
 ),
+{% else %}
+borrowers as (
+
+    select {{ borrower_columns | join(', ') }}
+    from {{ ref('stg_loanbook__borrowers') }}
+
+),
+{% endif %}
 
 loans as (
 

@@ -15,16 +15,31 @@
 -- One row per loan: the terms and the borrower as underwritten, and the outcome to the
 -- export date.
 -- Incremental: a run recomputes only the loans issued, or with an instalment due, inside
--- the lookback window, each from its full history in fct_repayments (sums are never patched).
+-- the lookback window, each outcome from its full history in fct_repayments (sums are never
+-- patched). Terms are fixed at issue, so an older loan keeps the terms already stored; a
+-- correction to an old loan's terms needs --full-refresh.
+{%- set loan_columns = [
+    'loan_id', 'borrower_id', 'application_date', 'issue_date', 'issue_month', 'loan_amount',
+    'term_months', 'interest_rate_pct', 'installment_amount', 'grade', 'purpose', 'region',
+    'annual_income', 'employment_years', 'debt_to_income_pct', 'credit_history_months',
+    'delinquencies_2y', 'home_ownership', 'credit_score', 'credit_score_band',
+    'borrower_age_at_issue'
+] %}
 
 with
 
 {% if is_incremental() %}
-changed_loans as (
+new_loans as (
 
-    select loan_id
+    select {{ loan_columns | join(', ') }}
     from {{ ref('int_loans__enriched') }}
     where issue_date >= {{ incremental_cutoff('issue_date') }}
+
+),
+
+changed_loans as (
+
+    select loan_id from new_loans
 
     union all
 
@@ -33,16 +48,28 @@ changed_loans as (
     where due_date >= {{ incremental_cutoff('last_due_date') }}
 
 ),
-{% endif %}
 
 loans as (
 
-    select * from {{ ref('int_loans__enriched') }}
-    {% if is_incremental() %}
-        where loan_id in (select loan_id from changed_loans)
-    {% endif %}
+    select * from new_loans
+
+    union all
+
+    select {{ loan_columns | join(', ') }}
+    from {{ this }}
+    where
+        issue_date < {{ incremental_cutoff('issue_date') }}
+        and loan_id in (select loan_id from changed_loans)
 
 ),
+{% else %}
+loans as (
+
+    select {{ loan_columns | join(', ') }}
+    from {{ ref('int_loans__enriched') }}
+
+),
+{% endif %}
 
 repayments as (
 
