@@ -1,5 +1,6 @@
--- For every loan with instalments: principal repaid + the balance after the last instalment
--- = the amount funded (to the cent). Fails with the loans that do not reconcile.
+-- For every loan with a complete instalment history: principal repaid + the balance after the
+-- last instalment = the amount funded (to the cent). Fails with the loans that do not
+-- reconcile. (Loans with a missing instalment are flagged by fct_loans.is_history_complete.)
 with
 
 repayments as (
@@ -36,4 +37,6 @@ inner join repayments
     on loans.loan_id = repayments.loan_id
 inner join last_balance
     on loans.loan_id = last_balance.loan_id
-where abs(repayments.total_principal_paid + last_balance.balance_after - loans.loan_amount) > 0.005
+where
+    loans.is_history_complete
+    and abs(repayments.total_principal_paid + last_balance.balance_after - loans.loan_amount) > 0.005

@@ -40,6 +40,10 @@ changed_borrowers as (
         issue_date >= {{ incremental_cutoff('last_issue_date') }}
         or last_due_date >= {{ incremental_cutoff('last_due_date') }}
 
+    union all
+
+    select borrower_id from {{ this }} where is_inferred
+
 ),
 
 borrowers as (
@@ -52,7 +56,17 @@ borrowers as (
     from {{ this }}
     where
         customer_since_date < {{ incremental_cutoff('customer_since_date') }}
+        and not is_inferred
         and borrower_id in (select borrower_id from changed_borrowers)
+
+    union all
+
+    -- master data that arrived late for borrowers inferred so far
+    select {{ borrower_columns | join(', ') }}
+    from {{ ref('stg_loanbook__borrowers') }}
+    where
+        customer_since_date < {{ incremental_cutoff('customer_since_date') }}
+        and borrower_id in (select borrower_id from {{ this }} where is_inferred)
 
 ),
 {% else %}
@@ -70,6 +84,35 @@ loans as (
     {% if is_incremental() %}
         where borrower_id in (select borrower_id from changed_borrowers)
     {% endif %}
+
+),
+
+-- inferred members: borrowers the loans reference but the master data lacks (Module 1 rejected
+-- the row, or it has not arrived yet); attributes unknown until it does
+all_borrowers as (
+
+    select
+        *,
+        false as is_inferred
+    from borrowers
+
+    union all
+
+    select distinct
+        loans.borrower_id,
+        cast(null as date) as customer_since_date,
+        cast(null as int64) as birth_year,
+        'unknown' as region,
+        'unknown' as home_ownership,
+        cast(null as numeric(18, 2)) as annual_income,
+        cast(null as int64) as credit_score,
+        cast(null as string) as credit_score_band,
+        cast(null as date) as earliest_credit_line_date,
+        true as is_inferred
+    from loans
+    left join borrowers
+        on loans.borrower_id = borrowers.borrower_id
+    where borrowers.borrower_id is null
 
 ),
 
@@ -108,7 +151,8 @@ select
     cast(coalesce(loans_by_borrower.total_outstanding_balance, 0) as numeric(18, 2))
         as total_outstanding_balance,
     cast(coalesce(loans_by_borrower.defaulted_loans, 0) as int64) as defaulted_loans,
-    coalesce(loans_by_borrower.defaulted_loans, 0) > 0 as has_defaulted
-from borrowers
+    coalesce(loans_by_borrower.defaulted_loans, 0) > 0 as has_defaulted,
+    borrowers.is_inferred
+from all_borrowers as borrowers
 left join loans_by_borrower
     on borrowers.borrower_id = loans_by_borrower.borrower_id

@@ -96,7 +96,8 @@ outcomes as (
         max(case when is_default_event then due_date end) as default_date,
         max(case when is_default_event then installment_number end) as default_installment,
         max(case when is_prepayment then payment_date end) as prepaid_date,
-        {{ value_at_max('balance_after', 'installment_number') }} as outstanding_balance
+        {{ value_at_max('balance_after', 'installment_number') }} as outstanding_balance,
+        count(*) = max(installment_number) as is_history_complete
     from repayments
     group by loan_id
 
@@ -160,7 +161,9 @@ final as (
             when outcomes.default_date is not null then outcomes.default_date
             when outcomes.prepaid_date is not null then outcomes.prepaid_date
             when outcomes.outstanding_balance = 0 then outcomes.last_payment_date
-        end as closed_date
+        end as closed_date,
+        -- false when an instalment is missing (Module 1 rejected the row): sums are partial
+        coalesce(outcomes.is_history_complete, true) as is_history_complete
     from loans
     left join outcomes
         on loans.loan_id = outcomes.loan_id
