@@ -64,7 +64,12 @@ from Module_1_Foundations.project.csv_sniffing import (
     sniff,
     unique_column_names,
 )
-from Module_1_Foundations.project.dedup import FingerprintSet, KeyedFingerprints, Partitioned
+from Module_1_Foundations.project.dedup import (
+    LINE,
+    MEMORY_BUDGET,
+    BoundedDedup,
+    spill_partitions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -536,9 +541,15 @@ class _Run:
     next_row: int = 1
     bad_rows: list[_BadRow] = field(default_factory=list)
     skipped: deque[int] = field(default_factory=deque)
-    seen_rows: Partitioned = field(default_factory=lambda: Partitioned(FingerprintSet))
-    seen_keys: Partitioned = field(default_factory=lambda: Partitioned(KeyedFingerprints))
-    seen_rejects: FingerprintSet = field(default_factory=FingerprintSet)  # raw rejected rows
+    # Valid rows (by cleaned values, or by key for a keyed contract) and rejected rows (by raw
+    # text): in memory up to a budget each, then spilled to disk (see dedup.BoundedDedup).
+    rows_dedup: BoundedDedup | None = None
+    rejects_dedup: BoundedDedup | None = None
+    #: Rows written before the first spilled row: those are in input order, the rest by partition.
+    rows_out_in_order: int | None = None
+
+    def dedups(self) -> list[BoundedDedup]:
+        return [d for d in (self.rows_dedup, self.rejects_dedup) if d is not None]
 
 
 def _source_name(path: Path) -> str:
@@ -557,6 +568,7 @@ def convert_csv(
     header: bool | None = None,
     block_size: int = BLOCK_SIZE,
     show_progress: bool = False,
+    dedup_memory: int = MEMORY_BUDGET,
 ) -> ConversionResult:
     """Convert one CSV into a Parquet dataset folder ``output_dir`` (zstd), with a manifest.
 
@@ -572,6 +584,9 @@ def convert_csv(
         rejects_dir: where ``<name>_rejects.csv`` goes (default ``output_dir/_rejects``).
         encoding, delimiter, header: override what is sniffed.
         block_size: bytes per read batch (memory scales with it; long records raise it).
+        dedup_memory: bytes of fingerprints the duplicate check keeps in memory; past it, rows
+            are spilled to hash-partitioned files beside the output and deduplicated one
+            partition at a time, so memory stays bounded whatever the input size.
 
     Raises:
         UserError: one line, for a missing, empty, header-only or unreadable file, a header that
@@ -612,6 +627,7 @@ def convert_csv(
                 rejects_dir=rejects_dir,
                 block_size=attempt_block,
                 show_progress=show_progress,
+                dedup_memory=dedup_memory,
                 started=started,
                 started_at=started_at,
             )
@@ -645,6 +661,7 @@ def _attempt(
     rejects_dir: Path | None,
     block_size: int,
     show_progress: bool,
+    dedup_memory: int,
     started: float,
     started_at: str,
 ) -> ConversionResult:
@@ -671,6 +688,13 @@ def _attempt(
         else final_rejects.parent / f".{final_rejects.name}.tmp-{secrets.token_hex(4)}"
     )
     tmp_dir.mkdir(parents=True, exist_ok=False)
+    # Spill files: beside the output (same filesystem, never inside the folder that is
+    # published), created only if a budget is exceeded, deleted in ``finally`` whatever happens.
+    spill_dir = output_dir.parent / f".{output_dir.name}.spill-{secrets.token_hex(4)}"
+    partitions = spill_partitions(input_csv.stat().st_size)
+    keyed = spec is not None and bool(spec.key)
+    run.rows_dedup = BoundedDedup(keyed, dedup_memory, spill_dir / "rows", partitions)
+    run.rejects_dedup = BoundedDedup(False, dedup_memory, spill_dir / "rejects", partitions)
     rejects = _RejectWriter(tmp_rejects, dialect.delimiter)
     hashing = HashingFile(input_csv, max_ahead=READ_AHEAD_BLOCKS * block_size)
     writer: _WriterThread | None = None
@@ -736,6 +760,8 @@ def _attempt(
             if bar is not None:
                 bar.close()
         _drain_bad_rows(run, rejects)
+        if writer is not None:
+            _drain_spilled(run, spec, writer, rejects)
         input_sha = hashing.finish()
         if run.rows_in == 0:
             raise UserError(
@@ -788,6 +814,9 @@ def _attempt(
         return result
     finally:
         hashing.close()
+        for dedup in run.dedups():
+            dedup.close()
+        shutil.rmtree(spill_dir, ignore_errors=True)
         if not moved:
             rejects.close()
             if writer is not None:
@@ -855,31 +884,36 @@ def _process_batch(
         good_index = np.flatnonzero(keep)
         hashes = [hash_column(c) for c in good_cols]
         row_fp = combine_hashes(hashes, len(good_index))
+        key_fp = None
         if spec is not None and spec.key:
             positions = [i for i, p in enumerate(run.plans) if p.name in spec.key]
             key_fp = combine_hashes([hashes[i] for i in positions], len(good_index))
-            key_seen, same_row = run.seen_keys.lookup_then_add(key_fp, row_fp)
-            duplicate = key_seen & same_row
-            conflict = key_seen & ~duplicate
-        else:
-            duplicate = run.seen_rows.seen_then_add(row_fp)
-            conflict = np.zeros(len(good_index), dtype=bool)
+        assert run.rows_dedup is not None
+        duplicate, conflict, spill = run.rows_dedup.check(row_fp, key_fp)
         run.duplicates += int(duplicate.sum())
         keep[good_index[duplicate]] = False
         if conflict.any():
             assert spec is not None
             where = good_index[conflict]
             keep[where] = False
-            keys = batch.select(list(spec.key)).take(pa.array(where)).to_pylist()
             rows = batch.select([p.name for p in run.plans]).take(pa.array(where))
-            for line, key, values in zip(lines[where], keys, rows.to_pylist(), strict=True):
-                shown = ", ".join(f"{k}={v!r}" for k, v in key.items())
-                rejects.write(
-                    int(line),
-                    f"duplicate key {shown}: an earlier row has the same key",
-                    rejects.raw_text(tuple(values.values())),
-                    {"duplicate_key"},
-                )
+            _write_conflicts(lines[where], rows, spec, rejects)
+        if spill.any():
+            if run.rows_out_in_order is None:
+                run.rows_out_in_order = run.rows_out
+            where = good_index[spill]
+            keep[where] = False
+            spill_arrow = pa.array(spill)
+            payload = pa.Table.from_arrays(
+                [c.filter(spill_arrow) for c in good_cols], schema=writer.schema
+            )
+            if key_fp is not None:  # a later key conflict is rejected with the raw row's text
+                take = pa.array(where)
+                for p in run.plans:
+                    payload = payload.append_column(_RAW + p.name, batch.column(p.name).take(take))
+            run.rows_dedup.spill(
+                lines[where], row_fp[spill], None if key_fp is None else key_fp[spill], payload
+            )
     if bad.any():
         _reject_rows(batch, run, cleaned.problems, bad, lines, rejects)
     if keep.any():
@@ -936,13 +970,80 @@ def _reject_rows(
     where = np.flatnonzero(bad)
     take = pa.array(where)
     raws = rejects.raw_texts([batch.column(p.name).take(take) for p in run.plans])
-    repeat = run.seen_rejects.seen_then_add(hash_strings(raws))
+    assert run.rejects_dedup is not None
+    fingerprints = hash_strings(raws)
+    repeat, _, spill = run.rejects_dedup.check(fingerprints)
     run.duplicates += int(repeat.sum())
     reasons, kinds = _reasons(problems, batch, where)
-    keep = pa.array(~repeat)
-    rejects.write_table(lines[where][~repeat], reasons.filter(keep), raws.filter(keep))
+    now = ~repeat & ~spill
+    keep = pa.array(now)
+    rejects.write_table(lines[where][now], reasons.filter(keep), raws.filter(keep))
     for kind, mask in kinds.items():
-        rejects.kinds[kind] += int((mask & ~repeat).sum())
+        rejects.kinds[kind] += int((mask & now).sum())
+    if spill.any():  # first seen past the memory budget: decided when the spill is drained
+        at = np.flatnonzero(spill)
+        kind_names = [",".join(sorted(kind for kind, mask in kinds.items() if mask[i])) for i in at]
+        spill_arrow = pa.array(spill)
+        payload = pa.table(
+            {
+                "reason": reasons.filter(spill_arrow),
+                "raw": raws.filter(spill_arrow),
+                "kinds": pa.array(kind_names, pa.string()),
+            }
+        )
+        run.rejects_dedup.spill(lines[where][spill], fingerprints[spill], None, payload)
+
+
+#: Prefix of the raw text columns spilled with keyed rows (the payload of a key-conflict reject).
+_RAW = "__raw:"
+
+
+def _write_conflicts(
+    lines: np.ndarray, rows: pa.Table, spec: TableSpec, rejects: _RejectWriter
+) -> None:
+    """Reject rows whose key an earlier, different row has; ``rows`` are their raw values."""
+    keys = rows.select(list(spec.key)).to_pylist()
+    for line, key, values in zip(lines, keys, rows.to_pylist(), strict=True):
+        shown = ", ".join(f"{k}={v!r}" for k, v in key.items())
+        rejects.write(
+            int(line),
+            f"duplicate key {shown}: an earlier row has the same key",
+            rejects.raw_text(tuple(values.values())),
+            {"duplicate_key"},
+        )
+
+
+def _drain_spilled(
+    run: _Run, spec: TableSpec | None, writer: _WriterThread, rejects: _RejectWriter
+) -> None:
+    """Deduplicate what was spilled, one partition at a time; write its rows and rejects.
+
+    Rows come out in line order within a partition, partitions one after another: the output
+    holds the rows written before the first spill in input order, then the spilled ones.
+    """
+    assert run.plans is not None and run.rows_dedup is not None and run.rejects_dedup is not None
+    names = [p.name for p in run.plans]
+    for part in run.rows_dedup.drain():
+        run.duplicates += part.duplicates
+        if part.kept.num_rows:
+            kept = part.kept.select(names)
+            writer.write(pa.Table.from_arrays(kept.columns, schema=writer.schema))
+            run.rows_out += kept.num_rows
+        if part.conflicts.num_rows:
+            assert spec is not None
+            raw = part.conflicts.select([_RAW + n for n in names]).rename_columns(names)
+            _write_conflicts(part.conflicts.column(LINE).to_numpy(), raw, spec, rejects)
+    for part in run.rejects_dedup.drain():
+        run.duplicates += part.duplicates
+        kept = part.kept
+        if kept.num_rows:
+            rejects.write_table(
+                kept.column(LINE).to_numpy(),
+                kept.column("reason").combine_chunks(),
+                kept.column("raw").combine_chunks(),
+            )
+            for names_of_row in kept.column("kinds").to_pylist():
+                rejects.kinds.update(k for k in names_of_row.split(",") if k)
 
 
 def _swap_into_place(tmp_dir: Path, output_dir: Path) -> None:
@@ -1024,5 +1125,16 @@ def _manifest(
                 round(input_stat.st_size / 1e6 / result.seconds, 1) if result.seconds else None
             ),
         },
-        "memory": {"duplicate_fingerprint_bytes": run.seen_rows.nbytes + run.seen_keys.nbytes},
+        "memory": {
+            "duplicate_fingerprint_bytes": sum(d.nbytes for d in run.dedups()),
+            "dedup_memory_budget_bytes": run.rows_dedup.budget if run.rows_dedup else None,
+            "spilled_rows": sum(d.spilled_rows for d in run.dedups()),
+            "spill_partitions": run.rows_dedup.partitions if run.rows_dedup else None,
+        },
+        "row_order": (
+            "input"
+            if run.rows_out_in_order is None
+            else f"input for the first {run.rows_out_in_order} rows, then the rows the duplicate "
+            "check spilled to disk: in input order within each fingerprint partition"
+        ),
     }

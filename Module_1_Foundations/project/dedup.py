@@ -1,5 +1,8 @@
 """Which 64-bit row fingerprints has this run already seen? Exact duplicates across a whole file.
 
+:class:`BoundedDedup` (end of the file) bounds this for any input size: in memory up to a
+budget, then hash-partitioned spill files on disk, deduplicated one at a time at the end.
+
 Memory is 8 bytes per distinct row, kept as a few sorted NumPy runs (a small log-structured
 merge): a batch is checked with ``searchsorted`` against each run, then added as a new run; runs
 of similar size are merged. Two different rows share a fingerprint with probability about
@@ -8,7 +11,14 @@ of similar size are merged. Two different rows share a fingerprint with probabil
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
+import pyarrow as pa
 
 #: Runs are not merged beyond this many fingerprints (32 MiB), to bound the merge's peak memory.
 MAX_RUN = 4 << 20
@@ -70,6 +80,16 @@ class FingerprintSet:
             self._merge()
         return seen
 
+    def contains(self, fingerprints: np.ndarray) -> np.ndarray:
+        """For each fingerprint: is it in the set? (The set does not change.)"""
+        fingerprints = np.asarray(fingerprints, dtype=np.uint64)
+        found = np.zeros(len(fingerprints), dtype=bool)
+        for run in self._runs:
+            at = np.searchsorted(run, fingerprints)
+            at[at == len(run)] = len(run) - 1
+            found |= run[at] == fingerprints
+        return found
+
     def _merge(self) -> None:
         runs = self._runs
         while (
@@ -125,6 +145,20 @@ class KeyedFingerprints:
             self._merge()
         return seen, stored[inverse] == rows
 
+    def lookup(self, keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per row: (key in the set?, same row as the key's first?); the set is unchanged."""
+        keys = np.asarray(keys, dtype=np.uint64)
+        rows = (np.asarray(rows, dtype=np.uint64) >> np.uint64(32)).astype(np.uint32)
+        found = np.zeros(len(keys), dtype=bool)
+        same = np.zeros(len(keys), dtype=bool)
+        for run_keys, run_rows in self._runs:
+            at = np.searchsorted(run_keys, keys)
+            at[at == len(run_keys)] = len(run_keys) - 1
+            hit = run_keys[at] == keys
+            found |= hit
+            same[hit] = run_rows[at[hit]] == rows[hit]
+        return found, same
+
     def _merge(self) -> None:
         runs = self._runs
         while (
@@ -169,6 +203,28 @@ class Partitioned:
                 seen[rows] = part.seen_then_add(fingerprints[rows])
         return seen
 
+    def contains(self, fingerprints: np.ndarray) -> np.ndarray:
+        fingerprints = np.asarray(fingerprints, dtype=np.uint64)
+        order, bounds = self._split(fingerprints)
+        found = np.zeros(len(fingerprints), dtype=bool)
+        for i, part in enumerate(self.parts):
+            rows = order[bounds[i] : bounds[i + 1]]
+            if len(rows):
+                found[rows] = part.contains(fingerprints[rows])
+        return found
+
+    def lookup(self, keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        keys = np.asarray(keys, dtype=np.uint64)
+        rows = np.asarray(rows, dtype=np.uint64)
+        order, bounds = self._split(keys)
+        found = np.zeros(len(keys), dtype=bool)
+        same = np.zeros(len(keys), dtype=bool)
+        for i, part in enumerate(self.parts):
+            at = order[bounds[i] : bounds[i + 1]]
+            if len(at):
+                found[at], same[at] = part.lookup(keys[at], rows[at])
+        return found, same
+
     def lookup_then_add(self, keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         keys = np.asarray(keys, dtype=np.uint64)
         rows = np.asarray(rows, dtype=np.uint64)
@@ -180,3 +236,183 @@ class Partitioned:
             if len(at):
                 seen[at], same[at] = part.lookup_then_add(keys[at], rows[at])
         return seen, same
+
+
+# ---------------------------------------------------------------------------------------------
+# Bounded memory for any input size: in memory up to a budget, then hash-partitioned on disk
+# ---------------------------------------------------------------------------------------------
+
+#: Default bytes of fingerprints one deduplicator keeps in memory before it spills to disk.
+MEMORY_BUDGET = 32 << 20
+#: Spilled bytes (Arrow, uncompressed) buffered before they are split over the partition files.
+SPILL_FLUSH_BYTES = 16 << 20
+#: Aim for partition files of about this many Arrow bytes: one is read back whole, sorted and
+#: taken (about 3x its size at peak), so this bounds the second phase's memory.
+PARTITION_BYTES = 32 << 20
+MIN_PARTITIONS, MAX_PARTITIONS = 8, 1024
+LINE, ROW_FP, KEY_FP = "__line", "__row_fp", "__key_fp"
+
+
+def spill_partitions(input_bytes: int, expansion: float = 2.0) -> int:
+    """Partition files for a spill of an input of ``input_bytes`` (``expansion``: Arrow bytes
+    spilled per input byte, cleaned plus raw columns)."""
+    wanted = int(input_bytes * expansion) // PARTITION_BYTES + 1
+    return max(MIN_PARTITIONS, min(MAX_PARTITIONS, wanted))
+
+
+@dataclass
+class Drained:
+    """One spilled partition, deduplicated: rows to keep and key conflicts, each in line order."""
+
+    kept: pa.Table
+    conflicts: pa.Table
+    duplicates: int
+
+
+class BoundedDedup:
+    """Exact first-occurrence deduplication by 64-bit fingerprint, in bounded memory.
+
+    While its fingerprints fit ``budget`` bytes it answers per batch, in memory (the fast path:
+    :class:`Partitioned` sets). Past the budget the set is frozen: a later row whose fingerprint
+    (or key) is in it is still answered at once, because its first occurrence is an earlier,
+    already kept row; every other row is *spilled*: the caller hands its payload (line number,
+    fingerprints, columns) to :meth:`spill`, which appends it to one of ``partitions`` Arrow IPC
+    files chosen by fingerprint bits, so all copies of a row (or key) share a file. At the end
+    :meth:`drain` deduplicates each file on its own, with the same rule (lowest line number
+    wins), so the answers equal the in-memory path's, in memory bounded by the file size.
+
+    With ``keyed``, rows are grouped by key fingerprint: a later row with the same key is a
+    duplicate when its 32-bit row check equals the first row's, a key conflict otherwise (as
+    :class:`KeyedFingerprints`).
+    """
+
+    def __init__(
+        self, keyed: bool, budget: int, spill_dir: Path, partitions: int = MIN_PARTITIONS
+    ) -> None:
+        self.keyed = keyed
+        self.budget = budget
+        self.spill_dir = spill_dir
+        self.partitions = partitions
+        self.memory = Partitioned(KeyedFingerprints if keyed else FingerprintSet)
+        self.spilling = False
+        self.spilled_rows = 0
+        self._buffer: list[pa.Table] = []
+        self._buffered = 0
+        self._writers: dict[int, pa.ipc.RecordBatchStreamWriter] = {}
+        self._schema: pa.Schema | None = None
+
+    @property
+    def nbytes(self) -> int:
+        return self.memory.nbytes
+
+    def check(
+        self, row_fp: np.ndarray, key_fp: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Masks (duplicate, key conflict, to spill) for one batch's rows, in input order."""
+        n = len(row_fp)
+        none = np.zeros(n, dtype=bool)
+        if not self.spilling:
+            if self.keyed:
+                seen, same = self.memory.lookup_then_add(key_fp, row_fp)
+                duplicate, conflict = seen & same, seen & ~same
+            else:
+                duplicate, conflict = self.memory.seen_then_add(row_fp), none
+            if self.memory.nbytes > self.budget:
+                self.spilling = True  # from the next batch on: the set is full, never grows
+            return duplicate, conflict, none
+        if self.keyed:
+            found, same = self.memory.lookup(key_fp, row_fp)
+            return found & same, found & ~same, ~found
+        found = self.memory.contains(row_fp)
+        return found, none, ~found
+
+    def spill(
+        self,
+        lines: np.ndarray,
+        row_fp: np.ndarray,
+        key_fp: np.ndarray | None,
+        payload: pa.Table,
+    ) -> None:
+        """Set rows aside for :meth:`drain` (the ones :meth:`check` marked to spill)."""
+        if not len(lines):
+            return
+        columns = {LINE: pa.array(lines, pa.int64()), ROW_FP: pa.array(row_fp, pa.uint64())}
+        if self.keyed:
+            columns[KEY_FP] = pa.array(key_fp, pa.uint64())
+        table = pa.table(columns)
+        for name, column in zip(payload.column_names, payload.columns, strict=True):
+            table = table.append_column(name, column)
+        self._buffer.append(table)
+        self._buffered += table.nbytes
+        self.spilled_rows += len(lines)
+        if self._buffered >= SPILL_FLUSH_BYTES:
+            self._flush()
+
+    def _partition_of(self, table: pa.Table) -> np.ndarray:
+        # Low bits: the in-memory sets split by the top bits, so these are independent of them.
+        fp = table.column(KEY_FP if self.keyed else ROW_FP).to_numpy()
+        return (fp % np.uint64(self.partitions)).astype(np.int64)
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        table = pa.concat_tables(self._buffer).combine_chunks()
+        self._buffer, self._buffered = [], 0
+        part = self._partition_of(table)
+        order = np.argsort(part, kind="stable")  # stable: lines stay increasing in each file
+        bounds = np.searchsorted(part[order], np.arange(self.partitions + 1))
+        table = table.take(pa.array(order))
+        if self._schema is None:
+            self._schema = table.schema
+            self.spill_dir.mkdir(parents=True, exist_ok=True)
+        options = pa.ipc.IpcWriteOptions(compression="lz4")
+        for p in range(self.partitions):
+            lo, hi = int(bounds[p]), int(bounds[p + 1])
+            if lo == hi:
+                continue
+            writer = self._writers.get(p)
+            if writer is None:
+                path = self.spill_dir / f"part-{p:04d}.arrow"
+                writer = pa.ipc.new_stream(str(path), self._schema, options=options)
+                self._writers[p] = writer
+            writer.write_table(table.slice(lo, hi - lo))
+
+    def drain(self) -> Iterator[Drained]:
+        """Each spilled partition, deduplicated (first occurrence kept); files deleted as read."""
+        self._flush()
+        for writer in self._writers.values():
+            writer.close()
+        for p in sorted(self._writers):
+            path = self.spill_dir / f"part-{p:04d}.arrow"
+            with pa.ipc.open_stream(str(path)) as reader:
+                table = reader.read_all().combine_chunks()
+            path.unlink()
+            yield self._dedup_partition(table)
+        self._writers.clear()
+
+    def _dedup_partition(self, table: pa.Table) -> Drained:
+        group = table.column(KEY_FP if self.keyed else ROW_FP).to_numpy()
+        # Rows were spilled in input order, so a stable sort by fingerprint puts each group's
+        # lowest line first: the occurrence the in-memory path would have kept.
+        order = np.argsort(group, kind="stable")
+        grouped = group[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = grouped[1:] != grouped[:-1]
+        conflict = np.zeros(len(order), dtype=bool)
+        if self.keyed:
+            check = table.column(ROW_FP).to_numpy()[order] >> np.uint64(32)
+            head = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+            conflict = ~first & (check != check[head])
+        kept = np.sort(order[first])
+        conflicts = np.sort(order[conflict])
+        duplicates = len(order) - len(kept) - len(conflicts)
+        return Drained(table.take(pa.array(kept)), table.take(pa.array(conflicts)), duplicates)
+
+    def close(self) -> None:
+        """Close and delete the spill files (on success and on failure alike)."""
+        for writer in self._writers.values():
+            with contextlib.suppress(Exception):
+                writer.close()
+        self._writers.clear()
+        self._buffer.clear()
+        shutil.rmtree(self.spill_dir, ignore_errors=True)

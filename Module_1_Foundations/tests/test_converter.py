@@ -340,6 +340,76 @@ def test_an_interrupted_run_leaves_the_previous_output_untouched(tmp_path, monke
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "out"], "no temporary left"
 
 
+def _with_key_conflicts(raw: Path, tmp_path: Path) -> Path:
+    """repayments.csv plus, at the end, rows that reuse an early and a late key with another
+    amount (key conflicts) and exact copies of early and late rows (duplicates)."""
+    lines = (raw / "repayments.csv").read_text().splitlines()
+    valid = [i for i, line in enumerate(lines[1:], start=1) if line.endswith(",paid")]
+    extra = []
+    for i in (valid[0], valid[len(valid) // 2], valid[-1]):
+        fields = lines[i].split(",")
+        fields[5] = f"{float(fields[5]) + 0.01:.2f}"  # same key, another amount paid
+        extra += [",".join(fields), lines[i]]
+    return _write(tmp_path / "repayments.csv", "\n".join(lines + extra) + "\n")
+
+
+def _outcome(result: ConversionResult) -> tuple:
+    rows = sorted(map(str, pq.read_table(result.output_dir).to_pylist()))
+    rejects = sorted((r["line_number"], r["reason"], r["raw"]) for r in _rejects(result))
+    return (
+        result.rows_in,
+        result.rows_out,
+        result.rows_rejected,
+        result.duplicates_removed,
+        result.reject_reasons,
+        rows,
+        rejects,
+    )
+
+
+@pytest.mark.parametrize("table", ["repayments", "loans", None])
+def test_the_spill_path_gives_the_same_result_as_the_in_memory_path(book, tmp_path, table):
+    raw, _ = book
+    src = _with_key_conflicts(raw, tmp_path) if table == "repayments" else raw / "loans.csv"
+    outcomes, spilled = {}, {}
+    # A budget of one byte: only the first batch is checked in memory, every later row is
+    # spilled to partition files and deduplicated there. Small blocks make many batches.
+    for budget in (1 << 30, 1):
+        result = convert_csv(
+            src, tmp_path / f"out-{budget}", table=table, dedup_memory=budget, block_size=1 << 16
+        )
+        assert result.balanced
+        outcomes[budget] = _outcome(result)
+        manifest = json.loads(result.manifest_path.read_text())
+        spilled[budget] = manifest["memory"]["spilled_rows"]
+    assert spilled[1 << 30] == 0 and spilled[1] > result.rows_out // 2
+    assert outcomes[1] == outcomes[1 << 30]
+    if table == "repayments":  # both kinds of conflict: against the in-memory set and spilled
+        conflicts = [r for r in outcomes[1][6] if r[1].startswith("duplicate key")]
+        assert len(conflicts) == 3 and result.reject_reasons["duplicate_key"] == 3
+    assert not list(tmp_path.glob(".*")), "no spill or temporary folder left"
+
+
+def test_spill_files_are_removed_when_the_run_fails(book, tmp_path, monkeypatch):
+    raw, _ = book
+    from Module_1_Foundations.project import dedup
+
+    seen: list[int] = []
+
+    def broken(self, table):
+        seen.append(len(list(self.spill_dir.glob("*.arrow"))))
+        raise OSError("disk full")  # as if the disk filled while the spill was drained
+
+    monkeypatch.setattr(dedup.BoundedDedup, "_dedup_partition", broken)
+    with pytest.raises(OSError, match="disk full"):
+        convert_csv(
+            raw / "repayments.csv", tmp_path / "out", table="repayments", dedup_memory=1,
+            block_size=1 << 16,
+        )  # fmt: skip
+    assert seen and seen[0] > 0, "the run had spilled to disk"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "no spill, temporary or output"
+
+
 def test_partitioning_by_a_date_column_writes_hive_folders(book, tmp_path):
     raw, _ = book
     result = convert_csv(

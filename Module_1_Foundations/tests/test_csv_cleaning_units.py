@@ -22,7 +22,12 @@ from Module_1_Foundations.project.csv_sniffing import (
     sniff,
     unique_column_names,
 )
-from Module_1_Foundations.project.dedup import FingerprintSet, KeyedFingerprints, Partitioned
+from Module_1_Foundations.project.dedup import (
+    BoundedDedup,
+    FingerprintSet,
+    KeyedFingerprints,
+    Partitioned,
+)
 
 
 @pytest.mark.parametrize(
@@ -272,3 +277,39 @@ def test_partitioned_sets_give_the_same_answers_as_one_set():
             assert (a == b).all()
         assert (one_set.seen_then_add(keys) == parts_set.seen_then_add(keys)).all()
     assert len(parts_set) == len(one_set) and parts_set.nbytes == one_set.nbytes
+
+
+@pytest.mark.parametrize("keyed", [False, True])
+def test_bounded_dedup_spilled_answers_equal_the_in_memory_answers(tmp_path, keyed):
+    rng = np.random.default_rng(5)
+    # Few distinct keys, so copies fall both before and after the switch to spilling.
+    keys = rng.integers(0, 3_000, 20_000).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    rows = keys ^ (rng.integers(0, 2, 20_000).astype(np.uint64) << np.uint64(40))
+    lines = np.arange(20_000, dtype=np.int64)
+
+    def run(budget: int) -> tuple[set, int, set]:
+        d = BoundedDedup(keyed, budget, tmp_path / f"spill-{budget}", partitions=5)
+        kept, conflicts, duplicates = set(), set(), 0
+        for lo in range(0, 20_000, 1_000):
+            sl = slice(lo, lo + 1_000)
+            dup, conf, spill = d.check(rows[sl], keys[sl] if keyed else None)
+            duplicates += int(dup.sum())
+            conflicts |= set(lines[sl][conf].tolist())
+            kept |= set(lines[sl][~dup & ~conf & ~spill].tolist())
+            d.spill(
+                lines[sl][spill], rows[sl][spill], keys[sl][spill] if keyed else None,
+                pa.table({"x": pa.array(lines[sl][spill])}),
+            )  # fmt: skip
+        for part in d.drain():
+            duplicates += part.duplicates
+            kept |= set(part.kept.column("x").to_pylist())
+            conflicts |= set(part.conflicts.column("x").to_pylist())
+        d.close()
+        assert (d.spilled_rows > 10_000) == (budget < 1 << 30)
+        assert not (tmp_path / f"spill-{budget}").exists()
+        return kept, duplicates, conflicts
+
+    in_memory, spilled = run(1 << 30), run(4_000)
+    assert spilled == in_memory
+    distinct = len(np.unique(keys if keyed else rows))
+    assert len(in_memory[0]) == distinct and in_memory[1] > 0 and bool(in_memory[2]) == keyed
