@@ -68,6 +68,7 @@ from Module_1_Foundations.project.dedup import (
     LINE,
     MEMORY_BUDGET,
     BoundedDedup,
+    SpillLog,
     spill_partitions,
 )
 
@@ -545,6 +546,8 @@ class _Run:
     # text): in memory up to a budget each, then spilled to disk (see dedup.BoundedDedup).
     rows_dedup: BoundedDedup | None = None
     rejects_dedup: BoundedDedup | None = None
+    #: Raw text of the batches whose rows were spilled (keyed tables: for key-conflict rejects).
+    raw_log: SpillLog | None = None
     #: Rows written before the first spilled row: those are in input order, the rest by partition.
     rows_out_in_order: int | None = None
 
@@ -695,6 +698,7 @@ def _attempt(
     keyed = spec is not None and bool(spec.key)
     run.rows_dedup = BoundedDedup(keyed, dedup_memory, spill_dir / "rows", partitions)
     run.rejects_dedup = BoundedDedup(False, dedup_memory, spill_dir / "rejects", partitions)
+    run.raw_log = SpillLog(spill_dir / "raw.arrow")
     rejects = _RejectWriter(tmp_rejects, dialect.delimiter)
     hashing = HashingFile(input_csv, max_ahead=READ_AHEAD_BLOCKS * block_size)
     writer: _WriterThread | None = None
@@ -816,6 +820,8 @@ def _attempt(
         hashing.close()
         for dedup in run.dedups():
             dedup.close()
+        if run.raw_log is not None:
+            run.raw_log.close()
         shutil.rmtree(spill_dir, ignore_errors=True)
         if not moved:
             rejects.close()
@@ -907,10 +913,10 @@ def _process_batch(
             payload = pa.Table.from_arrays(
                 [c.filter(spill_arrow) for c in good_cols], schema=writer.schema
             )
-            if key_fp is not None:  # a later key conflict is rejected with the raw row's text
-                take = pa.array(where)
-                for p in run.plans:
-                    payload = payload.append_column(_RAW + p.name, batch.column(p.name).take(take))
+            if key_fp is not None:  # a key conflict found later is rejected with its raw text
+                assert run.raw_log is not None
+                raw_batch = batch.select([p.name for p in run.plans])
+                run.raw_log.append(raw_batch.append_column(LINE, pa.array(lines, pa.int64())))
             run.rows_dedup.spill(
                 lines[where], row_fp[spill], None if key_fp is None else key_fp[spill], payload
             )
@@ -994,10 +1000,6 @@ def _reject_rows(
         run.rejects_dedup.spill(lines[where][spill], fingerprints[spill], None, payload)
 
 
-#: Prefix of the raw text columns spilled with keyed rows (the payload of a key-conflict reject).
-_RAW = "__raw:"
-
-
 def _write_conflicts(
     lines: np.ndarray, rows: pa.Table, spec: TableSpec, rejects: _RejectWriter
 ) -> None:
@@ -1023,6 +1025,7 @@ def _drain_spilled(
     """
     assert run.plans is not None and run.rows_dedup is not None and run.rejects_dedup is not None
     names = [p.name for p in run.plans]
+    conflict_lines = []
     for part in run.rows_dedup.drain():
         run.duplicates += part.duplicates
         if part.kept.num_rows:
@@ -1030,9 +1033,15 @@ def _drain_spilled(
             writer.write(pa.Table.from_arrays(kept.columns, schema=writer.schema))
             run.rows_out += kept.num_rows
         if part.conflicts.num_rows:
-            assert spec is not None
-            raw = part.conflicts.select([_RAW + n for n in names]).rename_columns(names)
-            _write_conflicts(part.conflicts.column(LINE).to_numpy(), raw, spec, rejects)
+            conflict_lines.append(part.conflicts.column(LINE).to_numpy())
+    if conflict_lines:  # rare: one sequential read of the raw log for their text
+        assert spec is not None and run.raw_log is not None
+        wanted = np.concatenate(conflict_lines)
+        for raw_batch in run.raw_log.scan():
+            hit = np.isin(raw_batch.column(LINE).to_numpy(), wanted)
+            if hit.any():
+                rows = pa.Table.from_batches([raw_batch.filter(pa.array(hit))])
+                _write_conflicts(rows.column(LINE).to_numpy(), rows.select(names), spec, rejects)
     for part in run.rejects_dedup.drain():
         run.duplicates += part.duplicates
         kept = part.kept

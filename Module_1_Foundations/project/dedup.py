@@ -416,3 +416,38 @@ class BoundedDedup:
         self._writers.clear()
         self._buffer.clear()
         shutil.rmtree(self.spill_dir, ignore_errors=True)
+
+
+class SpillLog:
+    """An append-only Arrow IPC file of record batches, read back in order once.
+
+    Keyed tables log the raw text of the batches they spill here, uncompressed and in input
+    order (no take, no partitioning: about a memcpy per batch), because only the rare rows
+    found to be key conflicts need it: :meth:`scan` is one sequential read at the end.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: pa.ipc.RecordBatchStreamWriter | None = None
+
+    def append(self, batch: pa.RecordBatch) -> None:
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pa.ipc.new_stream(str(self.path), batch.schema)
+        self._writer.write_batch(batch)
+
+    def scan(self) -> Iterator[pa.RecordBatch]:
+        if self._writer is None:
+            return
+        self._writer.close()
+        self._writer = None
+        with pa.ipc.open_stream(str(self.path)) as reader:
+            yield from reader
+        self.path.unlink()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                self._writer.close()
+            self._writer = None
+        self.path.unlink(missing_ok=True)
