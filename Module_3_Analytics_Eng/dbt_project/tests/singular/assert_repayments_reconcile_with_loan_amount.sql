@@ -39,4 +39,6 @@ inner join last_balance
     on loans.loan_id = last_balance.loan_id
 where
     loans.is_history_complete
-    and abs(repayments.total_principal_paid + last_balance.balance_after - loans.loan_amount) > 0.005
+    and abs(
+        repayments.total_principal_paid + last_balance.balance_after - loans.loan_amount
+    ) > 0.005

@@ -45,38 +45,36 @@ changed_borrowers as (
     select borrower_id from {{ this }} where is_inferred
 
 ),
-
-borrowers as (
-
-    select * from new_borrowers
-
-    union all
-
-    select {{ borrower_columns | join(', ') }}
-    from {{ this }}
-    where
-        customer_since_date < {{ incremental_cutoff('customer_since_date') }}
-        and not is_inferred
-        and borrower_id in (select borrower_id from changed_borrowers)
-
-    union all
-
-    -- master data that arrived late for borrowers inferred so far
-    select {{ borrower_columns | join(', ') }}
-    from {{ ref('stg_loanbook__borrowers') }}
-    where
-        customer_since_date < {{ incremental_cutoff('customer_since_date') }}
-        and borrower_id in (select borrower_id from {{ this }} where is_inferred)
-
-),
-{% else %}
-borrowers as (
-
-    select {{ borrower_columns | join(', ') }}
-    from {{ ref('stg_loanbook__borrowers') }}
-
-),
 {% endif %}
+
+borrowers as (
+
+    {% if is_incremental() %}
+        select * from new_borrowers
+
+        union all
+
+        select {{ borrower_columns | join(', ') }}
+        from {{ this }}
+        where
+            customer_since_date < {{ incremental_cutoff('customer_since_date') }}
+            and not is_inferred
+            and borrower_id in (select borrower_id from changed_borrowers)
+
+        union all
+
+        -- master data that arrived late for borrowers inferred so far
+        select {{ borrower_columns | join(', ') }}
+        from {{ ref('stg_loanbook__borrowers') }}
+        where
+            customer_since_date < {{ incremental_cutoff('customer_since_date') }}
+            and borrower_id in (select borrower_id from {{ this }} where is_inferred)
+    {% else %}
+        select {{ borrower_columns | join(', ') }}
+        from {{ ref('stg_loanbook__borrowers') }}
+    {% endif %}
+
+),
 
 loans as (
 

@@ -48,28 +48,26 @@ changed_loans as (
     where due_date >= {{ incremental_cutoff('last_due_date') }}
 
 ),
-
-loans as (
-
-    select * from new_loans
-
-    union all
-
-    select {{ loan_columns | join(', ') }}
-    from {{ this }}
-    where
-        issue_date < {{ incremental_cutoff('issue_date') }}
-        and loan_id in (select loan_id from changed_loans)
-
-),
-{% else %}
-loans as (
-
-    select {{ loan_columns | join(', ') }}
-    from {{ ref('int_loans__enriched') }}
-
-),
 {% endif %}
+
+loans as (
+
+    {% if is_incremental() %}
+        select * from new_loans
+
+        union all
+
+        select {{ loan_columns | join(', ') }}
+        from {{ this }}
+        where
+            issue_date < {{ incremental_cutoff('issue_date') }}
+            and loan_id in (select loan_id from changed_loans)
+    {% else %}
+        select {{ loan_columns | join(', ') }}
+        from {{ ref('int_loans__enriched') }}
+    {% endif %}
+
+),
 
 repayments as (
 

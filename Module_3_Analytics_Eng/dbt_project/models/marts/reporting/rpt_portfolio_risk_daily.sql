@@ -106,7 +106,7 @@ paid as (
 
 ),
 
-prior as (
+carried as (
 
     {#- the running totals at the end of the day before the first rebuilt day -#}
     {% if is_incremental() %}
@@ -160,25 +160,25 @@ running as (
         daily.principal_repaid,
         daily.loans_defaulted,
         daily.defaulted_balance,
-        prior.active_loans + sum(daily.loans_issued - daily.loans_closed) over (
+        carried.active_loans + sum(daily.loans_issued - daily.loans_closed) over (
             order by daily.date_day rows between unbounded preceding and current row
         ) as active_loans,
-        prior.outstanding_principal + sum(
+        carried.outstanding_principal + sum(
             daily.amount_issued - daily.principal_repaid - daily.defaulted_balance
         ) over (
             order by daily.date_day rows between unbounded preceding and current row
         ) as outstanding_principal,
-        prior.instalments_past_due + sum(daily.change_in_past_due) over (
+        carried.instalments_past_due + sum(daily.change_in_past_due) over (
             order by daily.date_day rows between unbounded preceding and current row
         ) as instalments_past_due,
-        prior.loans_issued_to_date + sum(daily.loans_issued) over (
+        carried.loans_issued_to_date + sum(daily.loans_issued) over (
             order by daily.date_day rows between unbounded preceding and current row
         ) as loans_issued_to_date,
-        prior.loans_defaulted_to_date + sum(daily.loans_defaulted) over (
+        carried.loans_defaulted_to_date + sum(daily.loans_defaulted) over (
             order by daily.date_day rows between unbounded preceding and current row
         ) as loans_defaulted_to_date
     from daily
-    cross join prior
+    cross join carried
 
 )
 
