@@ -51,7 +51,11 @@ generate: setup ## generate the synthetic loan book into data/raw/loanbook (LOAN
 public-data: setup ## export the real public credit data sets into data/raw/public
 	$(PY) -m Module_1_Foundations.datasets.public_credit_data --dataset all
 
-run: setup generate public-data ## the main job on embedded defaults: data -> pipeline -> warehouse -> ML
+run: setup generate public-data upload-loanbook dbt-build etl-run ## the main job on embedded defaults: raw -> Parquet -> object store -> warehouse, and one day through the ETL
+	@echo
+	@echo "done: raw CSV in data/raw/loanbook, Parquet in data/processed/loanbook, objects in the"
+	@echo "local lake (make s3-status; stop it with make s3-down), the warehouse in .state/warehouse"
+	@echo "(make dbt-docs to browse it); next: make airflow-up && make dag-trigger"
 
 lint:: setup ## ruff lint + format check, and every module's own linters
 	$(RUFF) check .
