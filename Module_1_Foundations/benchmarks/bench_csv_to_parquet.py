@@ -15,6 +15,10 @@ ratios against DuckDB, the practical ceiling on this machine.
   manifest, zstd;
 * ``duckdb``: ``COPY (SELECT * FROM read_csv(..., ignore_errors=true)) TO ... (FORMAT parquet)``
   (``ignore_errors`` because the export's junk lines stop it otherwise).
+
+``--scaling`` also converts a book of half the loans (in the same run) and prints the
+converter's peak memory at both sizes: bounded memory means the peak does not grow with the
+input (the duplicate check spills to disk past ``--dedup-memory-mb``).
 """
 
 from __future__ import annotations
@@ -39,8 +43,9 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker(method: str, csv_path: Path, out: Path) -> dict:
+def worker(method: str, csv_path: Path, out: Path, dedup_memory_mb: float | None = None) -> dict:
     """Run one method in this (fresh) process; return its measurements."""
+    extra: dict = {}
     if method == "pandas":
         import pandas as pd
 
@@ -67,11 +72,15 @@ def worker(method: str, csv_path: Path, out: Path) -> dict:
                 rows_out += batch.num_rows
     elif method == "converter":
         from Module_1_Foundations.project.csv_to_parquet_to_s3 import convert_csv
+        from Module_1_Foundations.project.dedup import MEMORY_BUDGET
 
+        budget = int(dedup_memory_mb * 2**20) if dedup_memory_mb else MEMORY_BUDGET
         baseline = _peak_mb()
         start = time.perf_counter()
-        result = convert_csv(csv_path, out / "repayments", table="repayments")
+        result = convert_csv(csv_path, out / "repayments", table="repayments", dedup_memory=budget)
         rows_out = result.rows_out
+        manifest = json.loads(result.manifest_path.read_text())
+        extra = {"spilled_rows": manifest["memory"]["spilled_rows"]}
     elif method == "duckdb":
         import duckdb
 
@@ -87,7 +96,7 @@ def worker(method: str, csv_path: Path, out: Path) -> dict:
     else:
         raise SystemExit(f"unknown method {method}")
     seconds = time.perf_counter() - start
-    return {
+    return extra | {
         "method": method,
         "seconds": seconds,
         "rows_out": int(rows_out),
@@ -113,12 +122,16 @@ def ensure_book(loans: int, folder: Path) -> Path:
     return csv_path
 
 
-def run_method(method: str, csv_path: Path, work: Path) -> dict:
+def run_method(method: str, csv_path: Path, work: Path, dedup_memory_mb: float | None) -> dict:
     out = work / method
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
+    command = [sys.executable, __file__, "--worker", method, "--input", str(csv_path)]
+    command += ["--out", str(out)]
+    if dedup_memory_mb:
+        command += ["--dedup-memory-mb", str(dedup_memory_mb)]
     done = subprocess.run(
-        [sys.executable, __file__, "--worker", method, "--input", str(csv_path), "--out", str(out)],
+        command,
         capture_output=True,
         text=True,
         check=False,
@@ -150,6 +163,37 @@ def table(results: list[dict], csv_mb: float, rows_in: int) -> str:
     return "\n".join(lines)
 
 
+def scaling(
+    loans: int,
+    bench_dir: Path,
+    results: list[dict],
+    csv_mb: float,
+    rows_in: int,
+    dedup_memory_mb: float | None,
+) -> None:
+    """The converter's peak memory on a book of half the loans and on the full one."""
+    half_path = ensure_book(loans // 2, bench_dir / f"loanbook-{loans // 2}")
+    half_rows = json.loads((half_path.parent / "manifest.json").read_text())["files"]["repayments"][
+        "data_lines"
+    ]
+    print(f"\n  running converter on {loans // 2:,} loans ...", flush=True)
+    half = run_method("converter", half_path, bench_dir / "work", dedup_memory_mb)
+    full = next((r for r in results if r["method"] == "converter"), None)
+    if full is None:
+        full = run_method("converter", bench_dir / f"loanbook-{loans}" / "repayments.csv",
+                          bench_dir / "work", dedup_memory_mb)  # fmt: skip
+    print("\nconverter peak memory by input size (bounded: it should not grow with the input)")
+    print(f"{'input MB':>9}{'rows in':>13}{'seconds':>9}{'peak MB':>9}{'rows spilled':>14}")
+    for r, mb, n in ((half, half_path.stat().st_size / 1e6, half_rows), (full, csv_mb, rows_in)):
+        if "error" in r:
+            print(f"{mb:>9,.0f}  failed: {r['error']}")
+            continue
+        print(
+            f"{mb:>9,.0f}{n:>13,}{r['seconds']:>9.2f}{r['peak_mb']:>9.0f}"
+            f"{r.get('spilled_rows', 0):>14,}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="CSV -> Parquet: naive pandas vs this converter vs DuckDB COPY, in one run."
@@ -157,12 +201,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_LOANS:,} loans (~45 MB)")
     parser.add_argument("--loans", type=int, help=f"loans in the book [default {FULL_LOANS:,}]")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset")
+    parser.add_argument(
+        "--scaling",
+        action="store_true",
+        help="also convert a book of half the loans: converter peak memory at both sizes",
+    )
+    parser.add_argument(
+        "--dedup-memory-mb",
+        type=float,
+        help="the converter's in-memory duplicate-check budget [default: the converter's own]",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.input, args.out)))
+        print(json.dumps(worker(args.worker, args.input, args.out, args.dedup_memory_mb)))
         return 0
 
     from Module_1_Foundations.common.settings import get_settings
@@ -180,9 +234,11 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for method in args.methods.split(","):
         print(f"  running {method} ...", flush=True)
-        results.append(run_method(method, csv_path, bench_dir / "work"))
+        results.append(run_method(method, csv_path, bench_dir / "work", args.dedup_memory_mb))
     print()
     print(table(results, csv_mb, rows_in))
+    if args.scaling:
+        scaling(loans, bench_dir, results, csv_mb, rows_in, args.dedup_memory_mb)
     ours = next((r for r in results if r["method"] == "converter" and "error" not in r), None)
     duck = next((r for r in results if r["method"] == "duckdb" and "error" not in r), None)
     if ours and duck:

@@ -548,8 +548,6 @@ class _Run:
     rejects_dedup: BoundedDedup | None = None
     #: Raw text of the batches whose rows were spilled (keyed tables: for key-conflict rejects).
     raw_log: SpillLog | None = None
-    #: Rows written before the first spilled row: those are in input order, the rest by partition.
-    rows_out_in_order: int | None = None
 
     def dedups(self) -> list[BoundedDedup]:
         return [d for d in (self.rows_dedup, self.rejects_dedup) if d is not None]
@@ -905,14 +903,11 @@ def _process_batch(
             rows = batch.select([p.name for p in run.plans]).take(pa.array(where))
             _write_conflicts(lines[where], rows, spec, rejects)
         if spill.any():
-            if run.rows_out_in_order is None:
-                run.rows_out_in_order = run.rows_out
             where = good_index[spill]
             keep[where] = False
             spill_arrow = pa.array(spill)
-            payload = pa.Table.from_arrays(
-                [c.filter(spill_arrow) for c in good_cols], schema=writer.schema
-            )
+            columns = good_cols if spill.all() else [c.filter(spill_arrow) for c in good_cols]
+            payload = pa.Table.from_arrays(columns, schema=writer.schema)
             if key_fp is not None:  # a key conflict found later is rejected with its raw text
                 assert run.raw_log is not None
                 raw_batch = batch.select([p.name for p in run.plans])
@@ -992,6 +987,7 @@ def _reject_rows(
         spill_arrow = pa.array(spill)
         payload = pa.table(
             {
+                "line": pa.array(lines[where][spill], pa.int64()),
                 "reason": reasons.filter(spill_arrow),
                 "raw": raws.filter(spill_arrow),
                 "kinds": pa.array(kind_names, pa.string()),
@@ -1018,41 +1014,32 @@ def _write_conflicts(
 def _drain_spilled(
     run: _Run, spec: TableSpec | None, writer: _WriterThread, rejects: _RejectWriter
 ) -> None:
-    """Deduplicate what was spilled, one partition at a time; write its rows and rejects.
-
-    Rows come out in line order within a partition, partitions one after another: the output
-    holds the rows written before the first spill in input order, then the spilled ones.
-    """
+    """Deduplicate what was spilled and write its surviving rows and rejects (input order)."""
     assert run.plans is not None and run.rows_dedup is not None and run.rejects_dedup is not None
-    names = [p.name for p in run.plans]
-    conflict_lines = []
-    for part in run.rows_dedup.drain():
-        run.duplicates += part.duplicates
-        if part.kept.num_rows:
-            kept = part.kept.select(names)
+    for kept in run.rows_dedup.drain():
+        if kept.num_rows:
             writer.write(pa.Table.from_arrays(kept.columns, schema=writer.schema))
             run.rows_out += kept.num_rows
-        if part.conflicts.num_rows:
-            conflict_lines.append(part.conflicts.column(LINE).to_numpy())
-    if conflict_lines:  # rare: one sequential read of the raw log for their text
+    run.duplicates += run.rows_dedup.duplicates
+    wanted = run.rows_dedup.conflict_lines
+    if len(wanted):  # rare: one sequential read of the raw log for their text
         assert spec is not None and run.raw_log is not None
-        wanted = np.concatenate(conflict_lines)
+        names = [p.name for p in run.plans]
         for raw_batch in run.raw_log.scan():
             hit = np.isin(raw_batch.column(LINE).to_numpy(), wanted)
             if hit.any():
                 rows = pa.Table.from_batches([raw_batch.filter(pa.array(hit))])
                 _write_conflicts(rows.column(LINE).to_numpy(), rows.select(names), spec, rejects)
-    for part in run.rejects_dedup.drain():
-        run.duplicates += part.duplicates
-        kept = part.kept
+    for kept in run.rejects_dedup.drain():
         if kept.num_rows:
             rejects.write_table(
-                kept.column(LINE).to_numpy(),
+                kept.column("line").to_numpy(),
                 kept.column("reason").combine_chunks(),
                 kept.column("raw").combine_chunks(),
             )
             for names_of_row in kept.column("kinds").to_pylist():
                 rejects.kinds.update(k for k in names_of_row.split(",") if k)
+    run.duplicates += run.rejects_dedup.duplicates
 
 
 def _swap_into_place(tmp_dir: Path, output_dir: Path) -> None:
@@ -1140,10 +1127,5 @@ def _manifest(
             "spilled_rows": sum(d.spilled_rows for d in run.dedups()),
             "spill_partitions": run.rows_dedup.partitions if run.rows_dedup else None,
         },
-        "row_order": (
-            "input"
-            if run.rows_out_in_order is None
-            else f"input for the first {run.rows_out_in_order} rows, then the rows the duplicate "
-            "check spilled to disk: in input order within each fingerprint partition"
-        ),
+        "row_order": "input",
     }

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -244,29 +243,59 @@ class Partitioned:
 
 #: Default bytes of fingerprints one deduplicator keeps in memory before it spills to disk.
 MEMORY_BUDGET = 32 << 20
-#: Spilled bytes (Arrow, uncompressed) buffered before they are split over the partition files.
-SPILL_FLUSH_BYTES = 16 << 20
-#: Aim for partition files of about this many Arrow bytes: one is read back whole, sorted and
-#: taken (about 3x its size at peak), so this bounds the second phase's memory.
-PARTITION_BYTES = 32 << 20
+#: Spilled fingerprints (24 bytes a row) buffered before they are split over the partitions.
+SPILL_FLUSH_BYTES = 8 << 20
+#: Aim for partition files of about this many bytes: one is read back whole and sorted.
+PARTITION_BYTES = 16 << 20
+#: Partitions a spill uses at least and at most (each is one open file while spilling).
 MIN_PARTITIONS, MAX_PARTITIONS = 8, 1024
+#: Bytes of fingerprints per input byte, about (24 bytes per spilled row; CSV rows >= 24 bytes).
+FINGERPRINT_EXPANSION = 1.0
 LINE, ROW_FP, KEY_FP = "__line", "__row_fp", "__key_fp"
 
 
-def spill_partitions(input_bytes: int, expansion: float = 2.0) -> int:
-    """Partition files for a spill of an input of ``input_bytes`` (``expansion``: Arrow bytes
-    spilled per input byte, cleaned plus raw columns)."""
-    wanted = int(input_bytes * expansion) // PARTITION_BYTES + 1
+def spill_partitions(input_bytes: int) -> int:
+    """Partition files for a spill of an input of ``input_bytes``."""
+    wanted = int(input_bytes * FINGERPRINT_EXPANSION) // PARTITION_BYTES + 1
     return max(MIN_PARTITIONS, min(MAX_PARTITIONS, wanted))
 
 
-@dataclass
-class Drained:
-    """One spilled partition, deduplicated: rows to keep and key conflicts, each in line order."""
+class SpillLog:
+    """An append-only Arrow IPC file of record batches, read back in order once.
 
-    kept: pa.Table
-    conflicts: pa.Table
-    duplicates: int
+    Uncompressed and in input order: an append is about a memcpy into the page cache, and the
+    read back at the end is one sequential scan.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: pa.ipc.RecordBatchStreamWriter | None = None
+
+    def append(self, batch: pa.RecordBatch | pa.Table) -> None:
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pa.ipc.new_stream(str(self.path), batch.schema)
+        if isinstance(batch, pa.Table):
+            self._writer.write_table(batch)
+        else:
+            self._writer.write_batch(batch)
+
+    def scan(self) -> Iterator[pa.RecordBatch]:
+        """The batches, in the order appended; the file is deleted once read."""
+        if self._writer is None:
+            return
+        self._writer.close()
+        self._writer = None
+        with pa.ipc.open_stream(str(self.path)) as reader:
+            yield from reader
+        self.path.unlink()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                self._writer.close()
+            self._writer = None
+        self.path.unlink(missing_ok=True)
 
 
 class BoundedDedup:
@@ -275,15 +304,21 @@ class BoundedDedup:
     While its fingerprints fit ``budget`` bytes it answers per batch, in memory (the fast path:
     :class:`Partitioned` sets). Past the budget the set is frozen: a later row whose fingerprint
     (or key) is in it is still answered at once, because its first occurrence is an earlier,
-    already kept row; every other row is *spilled*: the caller hands its payload (line number,
-    fingerprints, columns) to :meth:`spill`, which appends it to one of ``partitions`` Arrow IPC
-    files chosen by fingerprint bits, so all copies of a row (or key) share a file. At the end
-    :meth:`drain` deduplicates each file on its own, with the same rule (lowest line number
-    wins), so the answers equal the in-memory path's, in memory bounded by the file size.
+    already kept row. Every other row is *spilled* (:meth:`spill`):
+
+    * its line number and fingerprints (24 bytes) go to one of ``partitions`` Arrow files chosen
+      by fingerprint bits, so all copies of a row (or key) share a file;
+    * its payload (the cleaned columns) goes to one log, in input order.
+
+    :meth:`drain` then deduplicates each partition file on its own with the same rule (lowest
+    line number wins), marks the losing line numbers in a bitmap, and scans the log once,
+    yielding the payload rows that survive, *in input order*. Same answers as the in-memory
+    path, and the same output order; memory is one partition file plus the bitmap (one bit per
+    line spilled: 16 MB for a 130-million-row file).
 
     With ``keyed``, rows are grouped by key fingerprint: a later row with the same key is a
     duplicate when its 32-bit row check equals the first row's, a key conflict otherwise (as
-    :class:`KeyedFingerprints`).
+    :class:`KeyedFingerprints`); conflicts end in :attr:`conflict_lines`.
     """
 
     def __init__(
@@ -296,10 +331,16 @@ class BoundedDedup:
         self.memory = Partitioned(KeyedFingerprints if keyed else FingerprintSet)
         self.spilling = False
         self.spilled_rows = 0
+        #: Filled by :meth:`drain`: duplicates found among spilled rows, and key conflicts.
+        self.duplicates = 0
+        self.conflict_lines = np.empty(0, dtype=np.int64)
         self._buffer: list[pa.Table] = []
         self._buffered = 0
         self._writers: dict[int, pa.ipc.RecordBatchStreamWriter] = {}
         self._schema: pa.Schema | None = None
+        self._log = SpillLog(spill_dir / "payload.arrow")
+        self._first_line: int | None = None
+        self._last_line = 0
 
     @property
     def nbytes(self) -> int:
@@ -336,36 +377,35 @@ class BoundedDedup:
         """Set rows aside for :meth:`drain` (the ones :meth:`check` marked to spill)."""
         if not len(lines):
             return
-        columns = {LINE: pa.array(lines, pa.int64()), ROW_FP: pa.array(row_fp, pa.uint64())}
+        lines = np.asarray(lines, dtype=np.int64)
+        if self._first_line is None:
+            self._first_line = int(lines[0])
+        self._last_line = int(lines[-1])
+        columns = {LINE: pa.array(lines), ROW_FP: pa.array(row_fp, pa.uint64())}
         if self.keyed:
             columns[KEY_FP] = pa.array(key_fp, pa.uint64())
-        table = pa.table(columns)
-        for name, column in zip(payload.column_names, payload.columns, strict=True):
-            table = table.append_column(name, column)
-        self._buffer.append(table)
-        self._buffered += table.nbytes
+        fingerprints = pa.table(columns)
+        self._buffer.append(fingerprints)
+        self._buffered += fingerprints.nbytes
+        self._log.append(payload.append_column(LINE, columns[LINE]))
         self.spilled_rows += len(lines)
         if self._buffered >= SPILL_FLUSH_BYTES:
             self._flush()
-
-    def _partition_of(self, table: pa.Table) -> np.ndarray:
-        # Low bits: the in-memory sets split by the top bits, so these are independent of them.
-        fp = table.column(KEY_FP if self.keyed else ROW_FP).to_numpy()
-        return (fp % np.uint64(self.partitions)).astype(np.int64)
 
     def _flush(self) -> None:
         if not self._buffer:
             return
         table = pa.concat_tables(self._buffer).combine_chunks()
         self._buffer, self._buffered = [], 0
-        part = self._partition_of(table)
+        # Low bits: the in-memory sets split by the top bits, so these are independent of them.
+        fp = table.column(KEY_FP if self.keyed else ROW_FP).to_numpy()
+        part = (fp % np.uint64(self.partitions)).astype(np.int64)
         order = np.argsort(part, kind="stable")  # stable: lines stay increasing in each file
         bounds = np.searchsorted(part[order], np.arange(self.partitions + 1))
         table = table.take(pa.array(order))
         if self._schema is None:
             self._schema = table.schema
             self.spill_dir.mkdir(parents=True, exist_ok=True)
-        options = pa.ipc.IpcWriteOptions(compression="lz4")
         for p in range(self.partitions):
             lo, hi = int(bounds[p]), int(bounds[p + 1])
             if lo == hi:
@@ -373,24 +413,44 @@ class BoundedDedup:
             writer = self._writers.get(p)
             if writer is None:
                 path = self.spill_dir / f"part-{p:04d}.arrow"
-                writer = pa.ipc.new_stream(str(path), self._schema, options=options)
+                writer = pa.ipc.new_stream(str(path), self._schema)
                 self._writers[p] = writer
             writer.write_table(table.slice(lo, hi - lo))
 
-    def drain(self) -> Iterator[Drained]:
-        """Each spilled partition, deduplicated (first occurrence kept); files deleted as read."""
+    def drain(self) -> Iterator[pa.Table]:
+        """The spilled payload rows that survive deduplication, in input order.
+
+        Partition files are deduplicated one at a time (and deleted), then the payload log is
+        scanned once; :attr:`duplicates` and :attr:`conflict_lines` are set on the way.
+        """
+        if self._first_line is None:
+            return
         self._flush()
         for writer in self._writers.values():
             writer.close()
+        first = self._first_line
+        dropped = np.zeros((self._last_line - first) // 8 + 1, dtype=np.uint8)
+        conflicts = []
         for p in sorted(self._writers):
             path = self.spill_dir / f"part-{p:04d}.arrow"
             with pa.ipc.open_stream(str(path)) as reader:
                 table = reader.read_all().combine_chunks()
             path.unlink()
-            yield self._dedup_partition(table)
+            drop, conflict = self._losers(table)
+            at = table.column(LINE).to_numpy()[drop] - first
+            np.bitwise_or.at(dropped, at >> 3, (1 << (at & 7)).astype(np.uint8))
+            conflicts.append(table.column(LINE).to_numpy()[conflict])
+            self.duplicates += int(drop.sum() - conflict.sum())
         self._writers.clear()
+        self.conflict_lines = np.sort(np.concatenate(conflicts))
+        for batch in self._log.scan():
+            at = batch.column(LINE).to_numpy() - first
+            lost = (dropped[at >> 3] >> (at & 7).astype(np.uint8)) & 1
+            keep = pa.array(lost == 0)
+            yield pa.Table.from_batches([batch.filter(keep)]).drop_columns([LINE])
 
-    def _dedup_partition(self, table: pa.Table) -> Drained:
+    def _losers(self, table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+        """Masks over one partition's rows: (not the first of its group, key conflict)."""
         group = table.column(KEY_FP if self.keyed else ROW_FP).to_numpy()
         # Rows were spilled in input order, so a stable sort by fingerprint puts each group's
         # lowest line first: the occurrence the in-memory path would have kept.
@@ -398,15 +458,14 @@ class BoundedDedup:
         grouped = group[order]
         first = np.ones(len(order), dtype=bool)
         first[1:] = grouped[1:] != grouped[:-1]
+        drop = np.zeros(len(order), dtype=bool)
+        drop[order] = ~first
         conflict = np.zeros(len(order), dtype=bool)
         if self.keyed:
             check = table.column(ROW_FP).to_numpy()[order] >> np.uint64(32)
             head = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
-            conflict = ~first & (check != check[head])
-        kept = np.sort(order[first])
-        conflicts = np.sort(order[conflict])
-        duplicates = len(order) - len(kept) - len(conflicts)
-        return Drained(table.take(pa.array(kept)), table.take(pa.array(conflicts)), duplicates)
+            conflict[order] = ~first & (check != check[head])
+        return drop, conflict
 
     def close(self) -> None:
         """Close and delete the spill files (on success and on failure alike)."""
@@ -415,39 +474,5 @@ class BoundedDedup:
                 writer.close()
         self._writers.clear()
         self._buffer.clear()
+        self._log.close()
         shutil.rmtree(self.spill_dir, ignore_errors=True)
-
-
-class SpillLog:
-    """An append-only Arrow IPC file of record batches, read back in order once.
-
-    Keyed tables log the raw text of the batches they spill here, uncompressed and in input
-    order (no take, no partitioning: about a memcpy per batch), because only the rare rows
-    found to be key conflicts need it: :meth:`scan` is one sequential read at the end.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._writer: pa.ipc.RecordBatchStreamWriter | None = None
-
-    def append(self, batch: pa.RecordBatch) -> None:
-        if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = pa.ipc.new_stream(str(self.path), batch.schema)
-        self._writer.write_batch(batch)
-
-    def scan(self) -> Iterator[pa.RecordBatch]:
-        if self._writer is None:
-            return
-        self._writer.close()
-        self._writer = None
-        with pa.ipc.open_stream(str(self.path)) as reader:
-            yield from reader
-        self.path.unlink()
-
-    def close(self) -> None:
-        if self._writer is not None:
-            with contextlib.suppress(Exception):
-                self._writer.close()
-            self._writer = None
-        self.path.unlink(missing_ok=True)

@@ -300,10 +300,11 @@ def test_bounded_dedup_spilled_answers_equal_the_in_memory_answers(tmp_path, key
                 lines[sl][spill], rows[sl][spill], keys[sl][spill] if keyed else None,
                 pa.table({"x": pa.array(lines[sl][spill])}),
             )  # fmt: skip
-        for part in d.drain():
-            duplicates += part.duplicates
-            kept |= set(part.kept.column("x").to_pylist())
-            conflicts |= set(part.conflicts.column("x").to_pylist())
+        drained = [x for table in d.drain() for x in table.column("x").to_pylist()]
+        assert drained == sorted(drained), "spilled rows come back in input order"
+        kept |= set(drained)
+        duplicates += d.duplicates
+        conflicts |= set(d.conflict_lines.tolist())
         d.close()
         assert (d.spilled_rows > 10_000) == (budget < 1 << 30)
         assert not (tmp_path / f"spill-{budget}").exists()
