@@ -834,6 +834,9 @@ def _return_free_memory() -> None:
     """Hand freed heap pages back to the OS (glibc keeps them otherwise; RSS only grows)."""
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
+    # Arrow's own allocator (mimalloc) keeps freed pages too, above all when one thread frees
+    # what another allocated (the writer thread frees the batches the main thread read).
+    pa.default_memory_pool().release_unused()
 
 
 def _check_partition(plans: list[ColumnPlan], partition: tuple[str, str] | None) -> None:
@@ -1016,10 +1019,12 @@ def _drain_spilled(
 ) -> None:
     """Deduplicate what was spilled and write its surviving rows and rejects (input order)."""
     assert run.plans is not None and run.rows_dedup is not None and run.rejects_dedup is not None
-    for kept in run.rows_dedup.drain():
+    for tables, kept in enumerate(run.rows_dedup.drain(), start=1):
         if kept.num_rows:
             writer.write(pa.Table.from_arrays(kept.columns, schema=writer.schema))
             run.rows_out += kept.num_rows
+        if tables % TRIM_EVERY == 0:
+            _return_free_memory()
     run.duplicates += run.rows_dedup.duplicates
     wanted = run.rows_dedup.conflict_lines
     if len(wanted):  # rare: one sequential read of the raw log for their text

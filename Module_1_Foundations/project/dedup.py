@@ -286,7 +286,9 @@ class SpillLog:
             return
         self._writer.close()
         self._writer = None
-        with pa.ipc.open_stream(str(self.path)) as reader:
+        # A plain file, not a memory map (what ``open_stream(path)`` uses): mapped pages a scan
+        # touched count in the process's RSS until the map closes, so RSS grew with the log.
+        with pa.OSFile(str(self.path)) as source, pa.ipc.open_stream(source) as reader:
             yield from reader
         self.path.unlink()
 
@@ -433,7 +435,7 @@ class BoundedDedup:
         conflicts = []
         for p in sorted(self._writers):
             path = self.spill_dir / f"part-{p:04d}.arrow"
-            with pa.ipc.open_stream(str(path)) as reader:
+            with pa.OSFile(str(path)) as source, pa.ipc.open_stream(source) as reader:
                 table = reader.read_all().combine_chunks()
             path.unlink()
             drop, conflict = self._losers(table)
