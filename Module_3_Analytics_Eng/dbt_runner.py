@@ -192,6 +192,38 @@ def ensure_lake(settings: Settings | None = None, *, loans: int = 10_000) -> Pat
     return root
 
 
+def connect_warehouse(env: Mapping[str, str] | None = None, *, read_only: bool = True) -> Any:
+    """Open the DuckDB warehouse the way dbt does: httpfs from the wheel, the S3 secret.
+
+    A plain ``duckdb.connect(path)`` works for the tables, but touching a staging view over
+    ``s3://`` would make DuckDB try to download httpfs (and fail offline). Readers such as the
+    dashboard or a notebook should open the warehouse through this function.
+    """
+    import duckdb
+
+    env = dict(env if env is not None else dbt_env())
+    con = duckdb.connect(
+        env["HDP_DUCKDB_PATH"],
+        read_only=read_only,
+        config={"extension_directory": env["HDP_DUCKDB_EXTENSION_DIR"]},
+    )
+    con.execute("load httpfs")
+    if env["HDP_LAKE_ROOT"].startswith("s3://"):
+        con.execute(
+            "create or replace temporary secret hdp_lake (type s3, key_id ?, secret ?, "
+            "region ?, endpoint ?, url_style ?, use_ssl ?)",
+            [
+                env.get("HDP_DBT_S3_KEY_ID", ""),
+                env.get("HDP_DBT_S3_SECRET", ""),
+                env.get("HDP_S3_REGION", "us-east-1"),
+                env.get("HDP_DBT_S3_ENDPOINT", "s3.amazonaws.com"),
+                env.get("HDP_DBT_S3_URL_STYLE", "vhost"),
+                env.get("HDP_DBT_S3_USE_SSL", "true") == "true",
+            ],
+        )
+    return con
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="python -m Module_3_Analytics_Eng.dbt_runner",
