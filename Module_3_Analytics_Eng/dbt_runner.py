@@ -25,6 +25,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -244,6 +245,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--print-env", action="store_true", help="print the variables dbt gets and exit"
     )
     parser.add_argument(
+        "--exec",
+        action="store_true",
+        help="run the command after -- (e.g. sqlfluff) in the project folder with dbt's env",
+    )
+    parser.add_argument(
         "--ensure-lake",
         action="store_true",
         help="first generate and convert the loan book if the local lake is empty (fresh clone)",
@@ -264,6 +270,13 @@ def main(argv: list[str] | None = None) -> int:
             shown = {k: ("********" if "SECRET" in k else v) for k, v in env.items()}
             print(json.dumps(shown, indent=2))
             return 0
+        if args.exec:
+            if not args.dbt_args:
+                raise UserError("--exec needs a command after --, e.g. -- sqlfluff lint models")
+            done = subprocess.run(
+                args.dbt_args, cwd=DBT_PROJECT_DIR, env={**os.environ, **env}, check=False
+            )
+            return done.returncode
         result = run_dbt(args.dbt_args or ["build"], env)
         if result.exception is not None:
             print(f"error: dbt failed: {result.exception}", file=sys.stderr)

@@ -24,6 +24,5 @@ dbt-bigquery-check: setup ## compile the project for BigQuery offline (dummy cre
 # Module 3's own linter: sqlfluff (dbt templater) on the models and singular tests. The dbt
 # templater needs the profile's variables: a throwaway warehouse under the ignored target/.
 lint:: setup
-	cd $(M3_PROJECT) && env $$($(M3_DBT) --duckdb-path target/sqlfluff.duckdb --print-env \
-	  | $(PY) -c 'import json,sys; print(" ".join(f"{k}={v}" for k, v in json.load(sys.stdin).items()))') \
+	$(M3_DBT) --duckdb-path $(M3_PROJECT)/target/sqlfluff.duckdb --exec -- \
 	  $(VENV)/bin/sqlfluff lint models tests/singular
