@@ -242,7 +242,9 @@ class Partitioned:
 # ---------------------------------------------------------------------------------------------
 
 #: Default bytes of fingerprints one deduplicator keeps in memory before it spills to disk.
-MEMORY_BUDGET = 32 << 20
+#: 96 MiB keeps a ~1 GB CSV (about 8 M distinct rows) on the fast path at 476 MB peak; past it
+#: the spill path holds memory flat (measured: 392-400 MB at 32 MiB) at about 0.46x DuckDB.
+MEMORY_BUDGET = 96 << 20
 #: Spilled fingerprints (24 bytes a row) buffered before they are split over the partitions.
 SPILL_FLUSH_BYTES = 8 << 20
 #: Aim for partition files of about this many bytes: one is read back whole and sorted.
