@@ -77,3 +77,58 @@
         arg_max({{ value_column }}, {{ order_column }})
     {%- endif -%}
 {%- endmacro %}
+
+
+{% macro load_high_water(column='source_loaded_date', relation=none) -%}
+    {#- The newest lake load date (the `dt=` partition) already merged into relation: the
+        max of its load-date column, looked up at compile time and inlined as a literal
+        (1899-12-31 on an empty table). Without a connection (compile --no-introspect, unit
+        tests) it stays a subquery. -#}
+    {%- set relation = relation if relation is not none else this -%}
+    {%- if execute and flags.INTROSPECT and '__dbt__cte__' not in (relation | string) -%}
+        {%- set high_water = run_query(
+            'select max(' ~ column ~ ') from ' ~ relation
+        ).columns[0].values()[0] -%}
+        {%- if high_water is none -%}
+            cast('1899-12-31' as date)
+        {%- else -%}
+            cast('{{ high_water.isoformat()[:10] }}' as date)
+        {%- endif -%}
+    {%- else -%}
+        (select coalesce(max({{ column }}), cast('1899-12-31' as date)) from {{ relation }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro in_new_load_dates(source_relation, date_column, high_water, fallback) -%}
+    {#- A predicate: date_column is one of the business dates (due date, issue date) carried by
+        the source rows in lake partitions loaded after high_water. The dates are looked up at
+        compile time from the source itself, filtered on the file name only, so DuckDB reads
+        just the new `dt=` files (BigQuery: _FILE_NAME), and inlined as literals: a constant
+        filter on a column the staging dedupe window is partitioned by goes below the window
+        and into the Parquet scan. Whole days are selected (a day partition on BigQuery is
+        overwritten whole). No new rows: `false`. Without a connection: the fallback
+        predicate (a subquery with the same meaning). -#}
+    {%- if execute and flags.INTROSPECT and (high_water | trim).startswith("cast('") -%}
+        {%- set query -%}
+            select distinct cast({{ date_column }} as date)
+            from {{ source_relation }}
+            where {{ lake_partition_date(lake_file_name()) }} > {{ high_water }}
+            order by 1
+        {%- endset -%}
+        {%- set dates = run_query(query).columns[0].values() | reject('none') | list -%}
+        {%- if dates | length == 0 -%}
+            false
+        {%- elif dates | length > 62 -%}
+            {{ date_column }} >= cast('{{ dates[0].isoformat()[:10] }}' as date)
+        {%- else -%}
+            {{ date_column }} in (
+                {%- for day in dates -%}
+                    cast('{{ day.isoformat()[:10] }}' as date){{ ', ' if not loop.last }}
+                {%- endfor -%}
+            )
+        {%- endif -%}
+    {%- else -%}
+        {{ fallback }}
+    {%- endif -%}
+{%- endmacro %}

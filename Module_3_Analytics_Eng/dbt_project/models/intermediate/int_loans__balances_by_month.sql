@@ -50,7 +50,8 @@ joined as (
             when repayments.days_past_due > 15 then 'dpd_16_30'
             when repayments.days_past_due > 0 then 'dpd_1_15'
             else 'current'
-        end as delinquency_status
+        end as delinquency_status,
+        repayments.source_loaded_date
     from repayments
     inner join loans
         on repayments.loan_id = loans.loan_id

@@ -37,7 +37,8 @@ enriched as (
         coalesce(borrowers.home_ownership, 'unknown') as home_ownership,
         borrowers.credit_score,
         borrowers.credit_score_band,
-        extract(year from loans.issue_date) - borrowers.birth_year as borrower_age_at_issue
+        extract(year from loans.issue_date) - borrowers.birth_year as borrower_age_at_issue,
+        loans.source_loaded_date
     from loans
     left join borrowers
         on loans.borrower_id = borrowers.borrower_id

@@ -9,8 +9,9 @@
 }}
 
 -- One row per borrower: the customer master with a summary of their loans.
--- Incremental: a run recomputes the borrowers who became customers, or whose loans fct_loans
--- recomputed (issued or with an instalment due in the lookback window), from all their loans.
+-- Incremental: a run recomputes the borrowers who became customers (lookback window on
+-- customer_since_date), or with a loan that changed in a lake load newer than the newest one
+-- stored here (last_loaded_date), from all their loans.
 -- An existing borrower keeps the master data already stored (corrections: --full-refresh).
 {%- set borrower_columns = [
     'borrower_id', 'customer_since_date', 'birth_year', 'region', 'home_ownership',
@@ -36,9 +37,7 @@ changed_borrowers as (
 
     select borrower_id
     from {{ ref('fct_loans') }}
-    where
-        issue_date >= {{ incremental_cutoff('last_issue_date') }}
-        or last_due_date >= {{ incremental_cutoff('last_due_date') }}
+    where last_loaded_date > {{ load_high_water('last_loaded_date') }}
 
     union all
 
@@ -124,7 +123,8 @@ loans_by_borrower as (
         max(last_due_date) as last_due_date,
         sum(loan_amount) as total_funded_amount,
         sum(outstanding_balance) as total_outstanding_balance,
-        sum(case when is_default then 1 else 0 end) as defaulted_loans
+        sum(case when is_default then 1 else 0 end) as defaulted_loans,
+        max(last_loaded_date) as last_loaded_date
     from loans
     group by borrower_id
 
@@ -150,7 +150,8 @@ select
         as total_outstanding_balance,
     cast(coalesce(loans_by_borrower.defaulted_loans, 0) as int64) as defaulted_loans,
     coalesce(loans_by_borrower.defaulted_loans, 0) > 0 as has_defaulted,
-    borrowers.is_inferred
+    borrowers.is_inferred,
+    loans_by_borrower.last_loaded_date
 from all_borrowers as borrowers
 left join loans_by_borrower
     on borrowers.borrower_id = loans_by_borrower.borrower_id

@@ -14,10 +14,11 @@
 
 -- One row per loan: the terms and the borrower as underwritten, and the outcome to the
 -- export date.
--- Incremental: a run recomputes only the loans issued, or with an instalment due, inside
--- the lookback window, each outcome from its full history in fct_repayments (sums are never
--- patched). Terms are fixed at issue, so an older loan keeps the terms already stored; a
--- correction to an old loan's terms needs --full-refresh.
+-- Incremental, driven by the lake's load partitions: a run recomputes only the loans with a
+-- row (the loan itself or an instalment) loaded after the newest load already stored
+-- (last_loaded_date), each outcome from its full history in fct_repayments (sums are never
+-- patched). A loan row in a new load (a new loan, or a re-delivered correction) takes its
+-- terms from the lake; any other changed loan keeps the terms already stored.
 {%- set loan_columns = [
     'loan_id', 'borrower_id', 'application_date', 'issue_date', 'issue_month', 'loan_amount',
     'term_months', 'interest_rate_pct', 'installment_amount', 'grade', 'purpose', 'region',
@@ -25,15 +26,27 @@
     'delinquencies_2y', 'home_ownership', 'credit_score', 'credit_score_band',
     'borrower_age_at_issue'
 ] %}
+{%- set lake_loans = source('loanbook', 'loans') %}
+{%- if is_incremental() %}
+    {%- set high_water = load_high_water('last_loaded_date') %}
+{%- endif %}
 
 with
 
 {% if is_incremental() %}
 new_loans as (
 
-    select {{ loan_columns | join(', ') }}
+    select
+        {{ loan_columns | join(', ') }},
+        source_loaded_date as loaded_date
     from {{ ref('int_loans__enriched') }}
-    where issue_date >= {{ incremental_cutoff('issue_date') }}
+    where
+        {{ in_new_load_dates(
+            lake_loans, 'issue_date', high_water,
+            'issue_date in (select issue_date from ' ~ ref('int_loans__enriched')
+            ~ ' where source_loaded_date > ' ~ high_water ~ ')'
+        ) }}
+        and source_loaded_date > {{ high_water }}
 
 ),
 
@@ -45,7 +58,7 @@ changed_loans as (
 
     select loan_id
     from {{ ref('fct_repayments') }}
-    where due_date >= {{ incremental_cutoff('last_due_date') }}
+    where source_loaded_date > {{ high_water }}
 
 ),
 {% endif %}
@@ -57,13 +70,18 @@ loans as (
 
         union all
 
-        select {{ loan_columns | join(', ') }}
+        -- (an older loan's last_loaded_date already covers its own row's load)
+        select
+            {{ loan_columns | join(', ') }},
+            last_loaded_date as loaded_date
         from {{ this }}
         where
-            issue_date < {{ incremental_cutoff('issue_date') }}
-            and loan_id in (select loan_id from changed_loans)
+            loan_id in (select loan_id from changed_loans)
+            and loan_id not in (select loan_id from new_loans)
     {% else %}
-        select {{ loan_columns | join(', ') }}
+        select
+            {{ loan_columns | join(', ') }},
+            source_loaded_date as loaded_date
         from {{ ref('int_loans__enriched') }}
     {% endif %}
 
@@ -95,7 +113,8 @@ outcomes as (
         max(case when is_default_event then installment_number end) as default_installment,
         max(case when is_prepayment then payment_date end) as prepaid_date,
         {{ value_at_max('balance_after', 'installment_number') }} as outstanding_balance,
-        count(*) = max(installment_number) as is_history_complete
+        count(*) = max(installment_number) as is_history_complete,
+        max(source_loaded_date) as last_loaded_date
     from repayments
     group by loan_id
 
@@ -161,7 +180,11 @@ final as (
             when outcomes.outstanding_balance = 0 then outcomes.last_payment_date
         end as closed_date,
         -- false when an instalment is missing (Module 1 rejected the row): sums are partial
-        coalesce(outcomes.is_history_complete, true) as is_history_complete
+        coalesce(outcomes.is_history_complete, true) as is_history_complete,
+        case
+            when outcomes.last_loaded_date > loans.loaded_date then outcomes.last_loaded_date
+            else loans.loaded_date
+        end as last_loaded_date
     from loans
     left join outcomes
         on loans.loan_id = outcomes.loan_id

@@ -12,10 +12,16 @@
     )
 }}
 
--- One row per loan and instalment. Incremental: a run rebuilds the instalments due from
--- (newest due date already loaded - incremental_lookback_days) on. DuckDB deletes and
--- re-inserts those keys; BigQuery overwrites the whole day partitions (day granularity on
--- purpose: a month partition would be replaced by the part of the month after the cutoff).
+-- One row per loan and instalment. Incremental, driven by the lake's load partitions: a run
+-- rebuilds the whole days (due dates) that the source rows loaded after the newest load
+-- already merged (source_loaded_date) carry: one new daily load = one or a few days, however
+-- late its rows are. DuckDB deletes and re-inserts those keys; BigQuery overwrites the whole
+-- day partitions (day granularity on purpose: whole days are selected, so an overwritten
+-- partition loses nothing).
+{%- set lake_repayments = source('loanbook', 'repayments') %}
+{%- if is_incremental() %}
+    {%- set high_water = load_high_water('source_loaded_date') %}
+{%- endif %}
 
 with
 
@@ -23,7 +29,11 @@ balances as (
 
     select * from {{ ref('int_loans__balances_by_month') }}
     {% if is_incremental() %}
-        where due_date >= {{ incremental_cutoff('due_date') }}
+        where {{ in_new_load_dates(
+            lake_repayments, 'due_date', high_water,
+            'due_date in (select due_date from ' ~ ref('int_loans__balances_by_month')
+            ~ ' where source_loaded_date > ' ~ high_water ~ ')'
+        ) }}
     {% endif %}
 
 )
@@ -48,5 +58,6 @@ select
     is_default_event,
     is_prepayment,
     days_past_due,
-    delinquency_status
+    delinquency_status,
+    source_loaded_date
 from balances

@@ -18,9 +18,8 @@ loans as (
 
     select * from {{ ref('fct_loans') }}
     {% if is_incremental() %}
-        where
-            issue_date >= {{ incremental_cutoff('issue_date') }}
-            or last_due_date >= {{ incremental_cutoff('last_due_date') }}
+        -- the loans fct_loans recomputed from lake loads newer than the newest stored here
+        where last_loaded_date > {{ load_high_water('last_loaded_date') }}
     {% endif %}
 
 )
@@ -59,5 +58,6 @@ select
     loans.installments_due as months_observed,
     loans.loan_status in ('defaulted', 'prepaid', 'paid_off') as is_label_final,
     -- bookkeeping for the incremental run, not a feature
-    loans.last_due_date
+    loans.last_due_date,
+    loans.last_loaded_date
 from loans
