@@ -39,7 +39,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from Module_1_Foundations.common.cli import ArgumentParser, run_cli
+from Module_1_Foundations.common.cli import ArgumentParser, iso_date, run_cli
 from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.paths import REPO_ROOT
 from Module_1_Foundations.common.settings import Settings, get_settings
@@ -587,13 +587,6 @@ def trigger(
 # ---------------------------------------------------------------------------------------------
 
 
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="python -m Module_2_Pipelines.airflow_local",
@@ -612,7 +605,7 @@ def build_parser() -> argparse.ArgumentParser:
     trig = sub.add_parser("trigger", help="unpause and trigger the DAG, wait for the result")
     trig.add_argument("--dag-id", default=DAG_ID)
     trig.add_argument(
-        "--date", type=_date, default=None, help="logical date (default: the DAG's start_date)"
+        "--date", type=iso_date, default=None, help="logical date (default: the DAG's start_date)"
     )
     trig.add_argument("--loans", type=int, default=None, help="loans in the raw drop (param)")
     trig.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the run")

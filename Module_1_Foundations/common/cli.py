@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from datetime import date
 from typing import NoReturn
 
 from Module_1_Foundations.common.errors import UserError
@@ -36,3 +37,11 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         print(f"error: {self.prog}: {message} (see --help)", file=sys.stderr)
         raise SystemExit(EXIT_USER_ERROR)
+
+
+def iso_date(text: str) -> date:
+    """argparse ``type=`` for a calendar date written ``YYYY-MM-DD``."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None

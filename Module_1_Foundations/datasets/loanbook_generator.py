@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from scipy.special import betainc, expit
 
-from Module_1_Foundations.common.cli import ArgumentParser, run_cli
+from Module_1_Foundations.common.cli import ArgumentParser, iso_date, run_cli
 from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.io import atomic_path, sha256_file, write_json_atomic
 from Module_1_Foundations.common.logs import progress_bar, setup_logging
@@ -644,13 +644,6 @@ def generate(config: GeneratorConfig, out_dir: Path, *, show_progress: bool = Tr
     return manifest
 
 
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="loanbook-generate",
@@ -666,11 +659,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed")
     parser.add_argument(
-        "--start-date", type=_date, default=defaults.start_date, help="first issue date"
+        "--start-date", type=iso_date, default=defaults.start_date, help="first issue date"
     )
-    parser.add_argument("--end-date", type=_date, default=defaults.end_date, help="last issue date")
     parser.add_argument(
-        "--as-of", type=_date, default=defaults.as_of, help="export date: repayments up to it"
+        "--end-date", type=iso_date, default=defaults.end_date, help="last issue date"
+    )
+    parser.add_argument(
+        "--as-of", type=iso_date, default=defaults.as_of, help="export date: repayments up to it"
     )
     parser.add_argument(
         "--id-prefix", default="", help="inserted into ids (L<prefix>00000001) to keep drops apart"
