@@ -132,3 +132,14 @@
         {{ fallback }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{% macro max_of(left, right) -%}
+    {#- The larger of two values, ignoring a null (DuckDB's greatest skips nulls, BigQuery's
+        returns null): null only when both are null. -#}
+    case
+        when {{ left }} is null then {{ right }}
+        when {{ right }} is null or {{ left }} >= {{ right }} then {{ left }}
+        else {{ right }}
+    end
+{%- endmacro %}

@@ -16,9 +16,11 @@
 -- export date.
 -- Incremental, driven by the lake's load partitions: a run recomputes only the loans with a
 -- row (the loan itself or an instalment) loaded after the newest load already stored
--- (last_loaded_date), each outcome from its full history in fct_repayments (sums are never
--- patched). A loan row in a new load (a new loan, or a re-delivered correction) takes its
--- terms from the lake; any other changed loan keeps the terms already stored.
+-- (last_loaded_date). A loan whose new instalments only extend a complete stored history
+-- adds their aggregates to its stored outcome; any other changed loan is recomputed from its
+-- full history in fct_repayments. A loan row in a new load (a new loan, or a re-delivered
+-- correction) takes its terms from the lake; any other changed loan keeps the terms already
+-- stored.
 {%- set loan_columns = [
     'loan_id', 'borrower_id', 'application_date', 'issue_date', 'issue_month', 'loan_amount',
     'term_months', 'interest_rate_pct', 'installment_amount', 'grade', 'purpose', 'region',
@@ -50,15 +52,94 @@ new_loans as (
 
 ),
 
+new_repayments as (
+
+    select *
+    from {{ ref('fct_repayments') }}
+    where source_loaded_date > {{ high_water }}
+
+),
+
 changed_loans as (
 
     select loan_id from new_loans
 
     union all
 
-    select loan_id
-    from {{ ref('fct_repayments') }}
-    where source_loaded_date > {{ high_water }}
+    select loan_id from new_repayments
+
+),
+
+new_outcomes as (
+
+    select
+        loan_id,
+        count(*) as installments_due,
+        sum(case when repayment_status = 'default' then 0 else 1 end) as installments_paid,
+        sum(case when days_past_due > 15 then 1 else 0 end) as installments_paid_late,
+        max(days_past_due) as max_days_past_due,
+        sum(amount_paid) as total_amount_paid,
+        sum(principal_paid) as total_principal_paid,
+        sum(interest_paid) as total_interest_paid,
+        max(due_date) as last_due_date,
+        max(payment_date) as last_payment_date,
+        max(case when is_default_event then due_date end) as default_date,
+        max(case when is_default_event then installment_number end) as default_installment,
+        max(case when is_prepayment then payment_date end) as prepaid_date,
+        {{ value_at_max('balance_after', 'installment_number') }} as outstanding_balance,
+        min(installment_number) as first_installment_number,
+        max(installment_number) as last_installment_number,
+        max(source_loaded_date) as last_loaded_date
+    from new_repayments
+    group by loan_id
+
+),
+
+-- Loans whose new instalments are pure additions: the stored history is complete (its
+-- instalments are exactly 1..installments_due) and every new instalment comes after it, so no
+-- stored row was replaced. Their outcome is the stored outcome plus the new rows' aggregates.
+-- Every other changed loan (a new or re-delivered loan row, a replaced or late instalment) is
+-- recomputed from its full history.
+added_outcomes as (
+
+    select
+        stored.loan_id,
+        stored.installments_due + added.installments_due as installments_due,
+        stored.installments_paid + added.installments_paid as installments_paid,
+        stored.installments_paid_late + added.installments_paid_late
+            as installments_paid_late,
+        {{ max_of('stored.max_days_past_due', 'added.max_days_past_due') }}
+            as max_days_past_due,
+        stored.total_amount_paid + coalesce(added.total_amount_paid, 0) as total_amount_paid,
+        stored.total_principal_paid + coalesce(added.total_principal_paid, 0)
+            as total_principal_paid,
+        stored.total_interest_paid + coalesce(added.total_interest_paid, 0)
+            as total_interest_paid,
+        {{ max_of('stored.last_due_date', 'added.last_due_date') }} as last_due_date,
+        {{ max_of('stored.last_payment_date', 'added.last_payment_date') }}
+            as last_payment_date,
+        {{ max_of('stored.default_date', 'added.default_date') }} as default_date,
+        {{ max_of('stored.default_installment', 'added.default_installment') }}
+            as default_installment,
+        {{ max_of('stored.prepaid_date', 'added.prepaid_date') }} as prepaid_date,
+        added.outstanding_balance,
+        stored.installments_due + added.installments_due = added.last_installment_number
+            as is_history_complete,
+        added.last_loaded_date
+    from {{ this }} as stored
+    inner join new_outcomes as added
+        on stored.loan_id = added.loan_id
+    where
+        stored.is_history_complete
+        and added.first_installment_number > stored.installments_due
+        and stored.loan_id not in (select loan_id from new_loans)
+
+),
+
+recomputed_loans as (
+
+    select loan_id from changed_loans
+    where loan_id not in (select loan_id from added_outcomes)
 
 ),
 {% endif %}
@@ -91,7 +172,7 @@ repayments as (
 
     select * from {{ ref('fct_repayments') }}
     {% if is_incremental() %}
-        where loan_id in (select loan_id from changed_loans)
+        where loan_id in (select loan_id from recomputed_loans)
     {% endif %}
 
 ),
@@ -117,6 +198,29 @@ outcomes as (
         max(source_loaded_date) as last_loaded_date
     from repayments
     group by loan_id
+
+    {% if is_incremental() %}
+        union all
+
+        select
+            loan_id,
+            installments_due,
+            installments_paid,
+            installments_paid_late,
+            max_days_past_due,
+            total_amount_paid,
+            total_principal_paid,
+            total_interest_paid,
+            last_due_date,
+            last_payment_date,
+            default_date,
+            default_installment,
+            prepaid_date,
+            outstanding_balance,
+            is_history_complete,
+            last_loaded_date
+        from added_outcomes
+    {% endif %}
 
 ),
 
