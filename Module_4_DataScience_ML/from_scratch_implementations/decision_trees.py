@@ -24,6 +24,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate, islice
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -132,9 +133,12 @@ def best_numeric_split(
     """
     m = len(indices)
     order = sorted(indices, key=column.__getitem__)
-    values = [column[i] for i in order]
+    values = list(map(column.__getitem__, order))
     if values[0] == values[-1]:
         return None  # constant feature in this node
+    if criterion == "gini" and len(counts) == 2:
+        labels = list(map(y.__getitem__, order))
+        return _binary_gini_sweep(values, labels, counts, feature, min_samples_leaf)
     left = [0] * len(counts)
     right = list(counts)
     use_gini = criterion == "gini"
@@ -170,6 +174,57 @@ def best_numeric_split(
     if threshold >= hi or not math.isfinite(threshold):
         threshold = lo
     return Split(best_cost, feature, threshold, None, None, best_pos + 1)
+
+
+def _binary_gini_sweep(
+    values: list[float], labels: list[int], counts: list[int], feature: int, min_samples_leaf: int
+) -> Split | None:
+    """The sweep of :func:`best_numeric_split` for Gini with two classes, on scalar counters.
+
+    With l₁ the class-1 count among the first n_L sorted rows, l₀ = n_L - l₁, r₁ = N₁ - l₁ and
+    r₀ = n_R - r₁, the cost of cutting after n_L rows is
+
+        n_L·I_L + n_R·I_R = m - (l₀² + l₁²)/n_L - (r₀² + r₁²)/n_R.
+
+    The squares are exact integers, so the costs are the very floats the general loop gives
+    (same expression, same order of operations) and the strict ``<`` keeps the first minimum:
+    the tree is unchanged, but each row costs a few integer operations on local names instead
+    of list indexing (the sweep is most of the fit time).
+    """
+    m = len(values)
+    total_1 = counts[1]
+    first, last = min_samples_leaf, m - min_samples_leaf  # allowed n_left: both leaves big enough
+    best_cost, best_n_left = math.inf, -1
+    # Running class-1 counts come from ``accumulate`` (in C); the loop sees only allowed cuts.
+    left_ones = accumulate(labels[:last], initial=0)
+    cuts = zip(
+        range(first, last + 1),
+        islice(left_ones, first, None),
+        values[first - 1 : last],
+        values[first : last + 1],
+        strict=True,
+    )
+    for n_left, left_1, value, next_value in cuts:
+        if value == next_value:
+            continue  # cannot cut between equal values
+        n_right = m - n_left
+        left_0 = n_left - left_1
+        right_1 = total_1 - left_1
+        right_0 = n_right - right_1
+        cost = (
+            m
+            - (left_0 * left_0 + left_1 * left_1) / n_left
+            - (right_0 * right_0 + right_1 * right_1) / n_right
+        )
+        if cost < best_cost:
+            best_cost, best_n_left = cost, n_left
+    if best_n_left < 0:
+        return None
+    lo, hi = values[best_n_left - 1], values[best_n_left]
+    threshold = lo / 2.0 + hi / 2.0  # midpoint; fall back to lo if rounding reaches hi
+    if threshold >= hi or not math.isfinite(threshold):
+        threshold = lo
+    return Split(best_cost, feature, threshold, None, None, best_n_left)
 
 
 def best_categorical_split(
