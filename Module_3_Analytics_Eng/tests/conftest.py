@@ -63,9 +63,9 @@ class Warehouse:
             list(args), env, target_path=run_dir / "target", log_path=run_dir / "logs"
         )
 
-    def query(self, sql: str) -> list[tuple]:
+    def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
         with duckdb.connect(str(self.path), read_only=True) as con:
-            return con.execute(sql).fetchall()
+            return con.execute(sql, parameters).fetchall()
 
     def snapshot(self, relations: tuple[str, ...] = MARTS) -> dict[str, list[tuple]]:
         """Every row of each relation, in a deterministic order."""

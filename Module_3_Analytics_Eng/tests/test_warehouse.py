@@ -94,8 +94,25 @@ def test_incremental_run_on_a_new_day_equals_full_refresh(lake_copy: Path, tmp_p
         partition=NEW_DAY,
     )
 
+    # a late master row: a borrower with loans (inferred until then) arrives with the new day
+    borrowers = read_table(lake_copy, "borrowers")
+    late_borrower = read_table(lake_copy, "loans")["borrower_id"][0]
+    is_late_borrower = pc.equal(borrowers["borrower_id"], late_borrower)
+    shutil.rmtree(lake_copy / "borrowers")
+    write_table(borrowers.filter(pc.invert(is_late_borrower)), lake_copy, "borrowers")
+    new_borrowers = read_table(held, "borrowers")
+    shutil.rmtree(held / "borrowers")
+    write_table(
+        pa.concat_tables([new_borrowers, borrowers.filter(is_late_borrower)]),
+        held,
+        "borrowers",
+        partition=NEW_DAY,
+    )
+
     incremental = Warehouse(tmp_path / "incremental.duckdb", lake_copy, tmp_path / "inc")
     assert_ok(incremental.dbt("build"))
+    inferred = "select is_inferred from loanbook_core.dim_borrowers where borrower_id = ?"
+    assert incremental.query(inferred, [late_borrower.as_py()]) == [(True,)]
     append_held_back(held, lake_copy)
     assert_ok(incremental.dbt("build"))
 
@@ -107,6 +124,7 @@ def test_incremental_run_on_a_new_day_equals_full_refresh(lake_copy: Path, tmp_p
     # nothing counted twice: one row per instalment, the late one included
     total = read_table(lake_copy, "repayments").num_rows - len(duplicates)
     assert incremental.query("select count(*) from loanbook_core.fct_repayments") == [(total,)]
+    assert incremental.query(inferred, [late_borrower.as_py()]) == [(False,)]
 
 
 def test_contract_breaking_row_fails_and_marts_stay(built: Warehouse, tmp_path: Path) -> None:

@@ -100,23 +100,32 @@
 {%- endmacro %}
 
 
-{% macro in_new_load_dates(source_relation, date_column, high_water, fallback) -%}
+{% macro in_new_load_dates(source_relation, date_column, high_water, fallback, source_column=none) -%}
     {#- A predicate: date_column is one of the business dates (due date, issue date) carried by
-        the source rows in lake partitions loaded after high_water. The dates are looked up at
-        compile time from the source itself, filtered on the file name only, so DuckDB reads
-        just the new `dt=` files (BigQuery: _FILE_NAME), and inlined as literals: a constant
-        filter on a column the staging dedupe window is partitioned by goes below the window
-        and into the Parquet scan. Whole days are selected (a day partition on BigQuery is
-        overwritten whole). No new rows: `false`. Without a connection: the fallback
-        predicate (a subquery with the same meaning). -#}
-    {%- if execute and flags.INTROSPECT and (high_water | trim).startswith("cast('") -%}
-        {%- set query -%}
-            select distinct cast({{ date_column }} as date)
-            from {{ source_relation }}
-            where {{ lake_partition_date(lake_file_name()) }} > {{ high_water }}
-            order by 1
-        {%- endset -%}
-        {%- set dates = run_query(query).columns[0].values() | reject('none') | list -%}
+        the source rows in lake partitions loaded after high_water (source_column: the date's
+        name in the source, when the model renamed it). The dates come from the source itself,
+        filtered on the file name only, so DuckDB reads just the new `dt=` files (BigQuery:
+        _FILE_NAME). Whole days are selected (a day partition on BigQuery is overwritten
+        whole). -#}
+    {%- set query -%}
+        select distinct cast({{ source_column or date_column }} as date)
+        from {{ source_relation }}
+        where {{ lake_partition_date(lake_file_name()) }} > {{ high_water }}
+    {%- endset -%}
+    {{ in_looked_up_dates(date_column, query, fallback, is_load_high_water_known(high_water)) }}
+{%- endmacro %}
+
+
+{% macro in_looked_up_dates(date_column, query, fallback, look_up) -%}
+    {#- A predicate: date_column is one of the dates the query returns, looked up at compile
+        time and inlined as literals: a constant filter on a column the staging dedupe window
+        is partitioned by goes below the window and into the Parquet scan (BigQuery: prunes
+        partitions). No date: `false`. Without look_up (no connection: compile
+        --no-introspect, unit tests): the fallback predicate, a subquery with the same
+        meaning. -#}
+    {%- if look_up -%}
+        {%- set dates = run_query(query ~ ' order by 1').columns[0].values()
+            | reject('none') | list -%}
         {%- if dates | length == 0 -%}
             false
         {%- elif dates | length > 62 -%}
@@ -131,6 +140,13 @@
     {%- else -%}
         {{ fallback }}
     {%- endif -%}
+{%- endmacro %}
+
+
+{% macro is_load_high_water_known(high_water) -%}
+    {#- True when load_high_water looked the mark up (a date literal), so compile-time queries
+        can run; false offline and in unit tests (a subquery). -#}
+    {{ return(execute and flags.INTROSPECT and (high_water | trim).startswith("cast('")) }}
 {%- endmacro %}
 
 

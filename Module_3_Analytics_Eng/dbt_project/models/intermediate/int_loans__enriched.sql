@@ -38,7 +38,9 @@ enriched as (
         borrowers.credit_score,
         borrowers.credit_score_band,
         extract(year from loans.issue_date) - borrowers.birth_year as borrower_age_at_issue,
-        loans.source_loaded_date
+        -- the newest load of the two rows: a late borrower row changes the enrichment
+        {{ max_of('loans.source_loaded_date', 'borrowers.source_loaded_date') }}
+            as source_loaded_date
     from loans
     left join borrowers
         on loans.borrower_id = borrowers.borrower_id

@@ -3,20 +3,25 @@
         materialized='incremental',
         unique_key='borrower_id',
         on_schema_change='fail',
-        incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
+        incremental_strategy='merge',
         cluster_by=(['borrower_id'] if target.type == 'bigquery' else none),
     )
 }}
 
 -- One row per borrower: the customer master with a summary of their loans.
--- Incremental: a run recomputes the borrowers who became customers (lookback window on
--- customer_since_date), or with a loan that changed in a lake load newer than the newest one
--- stored here (last_loaded_date), from all their loans.
--- An existing borrower keeps the master data already stored (corrections: --full-refresh).
+-- Incremental, driven by the lake's load partitions like fct_loans: a run recomputes the
+-- borrowers with a master row, or a loan that changed, in a lake load newer than the newest
+-- one stored here (last_loaded_date), from all their loans. A master row in a new load (a new
+-- customer, a late or re-delivered row) takes its attributes from the lake, the newest copy
+-- winning as in a full build; any other changed borrower keeps the master data stored.
 {%- set borrower_columns = [
     'borrower_id', 'customer_since_date', 'birth_year', 'region', 'home_ownership',
     'annual_income', 'credit_score', 'credit_score_band', 'earliest_credit_line_date'
 ] %}
+{%- set lake_borrowers = source('loanbook', 'borrowers') %}
+{%- if is_incremental() %}
+    {%- set high_water = load_high_water('last_loaded_date') %}
+{%- endif %}
 
 with
 
@@ -25,7 +30,14 @@ new_borrowers as (
 
     select {{ borrower_columns | join(', ') }}
     from {{ ref('stg_loanbook__borrowers') }}
-    where customer_since_date >= {{ incremental_cutoff('customer_since_date') }}
+    where
+        {{ in_new_load_dates(
+            lake_borrowers, 'customer_since_date', high_water,
+            'customer_since_date in (select customer_since_date from '
+            ~ ref('stg_loanbook__borrowers') ~ ' where source_loaded_date > ' ~ high_water ~ ')',
+            source_column='created_date'
+        ) }}
+        and source_loaded_date > {{ high_water }}
 
 ),
 
@@ -37,11 +49,7 @@ changed_borrowers as (
 
     select borrower_id
     from {{ ref('fct_loans') }}
-    where last_loaded_date > {{ load_high_water('last_loaded_date') }}
-
-    union all
-
-    select borrower_id from {{ this }} where is_inferred
+    where last_loaded_date > {{ high_water }}
 
 ),
 {% endif %}
@@ -53,21 +61,13 @@ borrowers as (
 
         union all
 
+        -- (an inferred borrower without a new master row is inferred again below)
         select {{ borrower_columns | join(', ') }}
         from {{ this }}
         where
-            customer_since_date < {{ incremental_cutoff('customer_since_date') }}
-            and not is_inferred
+            not is_inferred
             and borrower_id in (select borrower_id from changed_borrowers)
-
-        union all
-
-        -- master data that arrived late for borrowers inferred so far
-        select {{ borrower_columns | join(', ') }}
-        from {{ ref('stg_loanbook__borrowers') }}
-        where
-            customer_since_date < {{ incremental_cutoff('customer_since_date') }}
-            and borrower_id in (select borrower_id from {{ this }} where is_inferred)
+            and borrower_id not in (select borrower_id from new_borrowers)
     {% else %}
         select {{ borrower_columns | join(', ') }}
         from {{ ref('stg_loanbook__borrowers') }}

@@ -3,7 +3,7 @@
         materialized='incremental',
         unique_key='loan_id',
         on_schema_change='fail',
-        incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
+        incremental_strategy='merge',
         partition_by=(
             {'field': 'issue_month', 'data_type': 'date', 'granularity': 'month'}
             if target.type == 'bigquery' else none
@@ -29,13 +29,33 @@
     'borrower_age_at_issue'
 ] %}
 {%- set lake_loans = source('loanbook', 'loans') %}
+{%- set lake_borrowers = source('loanbook', 'borrowers') %}
+{%- set borrowers = ref('stg_loanbook__borrowers') %}
 {%- if is_incremental() %}
     {%- set high_water = load_high_water('last_loaded_date') %}
+    {%- set borrowers_with_new_master_row -%}
+        select borrower_id
+        from {{ borrowers }}
+        where
+            {{ in_new_load_dates(
+                lake_borrowers, 'customer_since_date', high_water,
+                'customer_since_date in (select customer_since_date from ' ~ borrowers
+                ~ ' where source_loaded_date > ' ~ high_water ~ ')',
+                source_column='created_date'
+            ) }}
+            and source_loaded_date > {{ high_water }}
+    {%- endset %}
+    {%- set their_stored_issue_dates -%}
+        select issue_date from {{ this }}
+        where borrower_id in ({{ borrowers_with_new_master_row }})
+    {%- endset %}
 {%- endif %}
 
 with
 
 {% if is_incremental() %}
+-- loan rows taken from the lake: the loans in a new load, and the stored loans of a borrower
+-- whose master row is in a new load (late or re-delivered: the loans are enriched again)
 new_loans as (
 
     select
@@ -43,12 +63,22 @@ new_loans as (
         source_loaded_date as loaded_date
     from {{ ref('int_loans__enriched') }}
     where
-        {{ in_new_load_dates(
-            lake_loans, 'issue_date', high_water,
-            'issue_date in (select issue_date from ' ~ ref('int_loans__enriched')
-            ~ ' where source_loaded_date > ' ~ high_water ~ ')'
-        ) }}
-        and source_loaded_date > {{ high_water }}
+        (
+            {{ in_new_load_dates(
+                lake_loans, 'issue_date', high_water,
+                'issue_date in (select issue_date from ' ~ ref('int_loans__enriched')
+                ~ ' where source_loaded_date > ' ~ high_water ~ ')'
+            ) }}
+            and source_loaded_date > {{ high_water }}
+        )
+        or (
+            {{ in_looked_up_dates(
+                'issue_date', their_stored_issue_dates,
+                'issue_date in (' ~ their_stored_issue_dates ~ ')',
+                is_load_high_water_known(high_water)
+            ) }}
+            and borrower_id in ({{ borrowers_with_new_master_row }})
+        )
 
 ),
 

@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        unique_key='repayment_id',
+        unique_key='due_date',
         on_schema_change='fail',
         incremental_strategy=('insert_overwrite' if target.type == 'bigquery' else 'delete+insert'),
         partition_by=(
@@ -15,9 +15,12 @@
 -- One row per loan and instalment. Incremental, driven by the lake's load partitions: a run
 -- rebuilds the whole days (due dates) that the source rows loaded after the newest load
 -- already merged (source_loaded_date) carry: one new daily load = one or a few days, however
--- late its rows are. DuckDB deletes and re-inserts those keys; BigQuery overwrites the whole
--- day partitions (day granularity on purpose: whole days are selected, so an overwritten
--- partition loses nothing).
+-- late its rows are. The unit replaced is a whole day, so the incremental key is due_date, not
+-- repayment_id (whose uniqueness is a test): DuckDB's delete+insert deletes the stored rows of
+-- those days, a filter on a date column (a repayment_id key would be joined against every
+-- stored instalment: 0.5 s of a 1 s run at 1 M loans); BigQuery overwrites the day partitions
+-- (day granularity on purpose: whole days are selected, so an overwritten partition loses
+-- nothing).
 {%- set lake_repayments = source('loanbook', 'repayments') %}
 {%- if is_incremental() %}
     {%- set high_water = load_high_water('source_loaded_date') %}

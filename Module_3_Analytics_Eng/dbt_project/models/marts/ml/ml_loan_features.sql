@@ -2,25 +2,16 @@
 -- observed default label. Read by Module 4 and the capstone's training job.
 -- No feature may come from after the issue date (no repayment behaviour): that would leak
 -- the label. is_label_final marks loans whose outcome can no longer change.
-{{
-    config(
-        materialized='incremental',
-        unique_key='loan_id',
-        on_schema_change='fail',
-        incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
-        cluster_by=(['loan_id'] if target.type == 'bigquery' else none),
-    )
-}}
+-- A view: every feature is a fct_loans column or a ratio of two, so a table would copy the
+-- 1 M rows fct_loans already holds on every build, and an incremental one would repeat
+-- fct_loans' change detection; the view is never stale.
+{{ config(materialized='view') }}
 
 with
 
 loans as (
 
     select * from {{ ref('fct_loans') }}
-    {% if is_incremental() %}
-        -- the loans fct_loans recomputed from lake loads newer than the newest stored here
-        where last_loaded_date > {{ load_high_water('last_loaded_date') }}
-    {% endif %}
 
 )
 
@@ -57,7 +48,7 @@ select
     cast(case when loans.is_default then 1 else 0 end as int64) as default_label,
     loans.installments_due as months_observed,
     loans.loan_status in ('defaulted', 'prepaid', 'paid_off') as is_label_final,
-    -- bookkeeping for the incremental run, not a feature
+    -- lineage, not features (known only after issue)
     loans.last_due_date,
     loans.last_loaded_date
 from loans

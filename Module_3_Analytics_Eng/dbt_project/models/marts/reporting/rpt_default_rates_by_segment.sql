@@ -4,9 +4,16 @@
 
 with
 
+-- only the columns used: the CTE is read once per segment, so it is materialized
 loans as (
 
-    select * from {{ ref('fct_loans') }}
+    select
+        {{ segments | join(',\n        ') }},
+        is_default,
+        loan_amount,
+        defaulted_balance,
+        interest_rate_pct
+    from {{ ref('fct_loans') }}
 
 ),
 

@@ -33,15 +33,47 @@
 
 with
 
-loans as (
+-- each read of a mart is its own CTE with its own date filter: a CTE read twice is
+-- materialized whole (19 M instalments at 1 M loans) before either filter applies
+issued_loans as (
 
-    select * from {{ ref('fct_loans') }}
+    select
+        issue_date,
+        loan_amount
+    from {{ ref('fct_loans') }}
+    where issue_date >= {{ first_day }}
 
 ),
 
-repayments as (
+closed_loans as (
 
-    select * from {{ ref('fct_repayments') }}
+    select
+        closed_date,
+        is_default,
+        defaulted_balance
+    from {{ ref('fct_loans') }}
+    where closed_date >= {{ first_day }}
+
+),
+
+due_repayments as (
+
+    select
+        due_date,
+        days_past_due
+    from {{ ref('fct_repayments') }}
+    where due_date >= {{ first_day }}
+
+),
+
+paid_repayments as (
+
+    select
+        payment_date,
+        principal_paid,
+        days_past_due
+    from {{ ref('fct_repayments') }}
+    where payment_date >= {{ first_day }}
 
 ),
 
@@ -62,8 +94,7 @@ issued as (
         issue_date as activity_date,
         count(*) as loans_issued,
         sum(loan_amount) as amount_issued
-    from loans
-    where issue_date >= {{ first_day }}
+    from issued_loans
     group by issue_date
 
 ),
@@ -75,8 +106,7 @@ closed as (
         count(*) as loans_closed,
         sum(case when is_default then 1 else 0 end) as loans_defaulted,
         sum(defaulted_balance) as defaulted_balance
-    from loans
-    where closed_date >= {{ first_day }}
+    from closed_loans
     group by closed_date
 
 ),
@@ -88,8 +118,7 @@ due as (
         count(*) as instalments_due,
         -- an instalment paid late is past due from its due date until its payment date
         sum(case when days_past_due > 0 then 1 else 0 end) as became_past_due
-    from repayments
-    where due_date >= {{ first_day }}
+    from due_repayments
     group by due_date
 
 ),
@@ -100,8 +129,7 @@ paid as (
         payment_date as activity_date,
         sum(principal_paid) as principal_repaid,
         sum(case when days_past_due > 0 then 1 else 0 end) as past_due_settled
-    from repayments
-    where payment_date >= {{ first_day }}
+    from paid_repayments
     group by payment_date
 
 ),

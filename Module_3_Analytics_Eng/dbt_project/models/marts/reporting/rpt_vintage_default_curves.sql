@@ -3,9 +3,17 @@
 -- observed for (its oldest loan's months on book at the export) are left out.
 with
 
+-- only the columns used: the CTE is read twice, so it is materialized
 loans as (
 
-    select * from {{ ref('fct_loans') }}
+    select
+        issue_month,
+        loan_amount,
+        installments_due,
+        is_default,
+        default_installment,
+        defaulted_balance
+    from {{ ref('fct_loans') }}
 
 ),
 
