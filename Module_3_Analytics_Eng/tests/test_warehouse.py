@@ -152,9 +152,10 @@ def test_contract_breaking_row_fails_and_marts_stay(built: Warehouse, tmp_path: 
     ), failed
     assert wh.snapshot() == before
 
-    # even without the tests (dbt run), the enforced contract refuses the row and the
-    # incremental merge rolls back: DuckDB names the table and the constraint's column
-    result = wh.dbt("run", "--select", "fct_loans")
+    # even without the tests (dbt run of fct_loans and what it reads: the row reaches the
+    # loan master), the enforced contract refuses the row and the incremental merge rolls
+    # back: DuckDB names the table and the constraint's column
+    result = wh.dbt("run", "--select", "+fct_loans")
     assert not result.success
     [(name, _status, message)] = failures(result)
     assert name == "fct_loans"

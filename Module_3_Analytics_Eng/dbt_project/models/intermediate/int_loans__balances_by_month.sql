@@ -16,7 +16,7 @@ loans as (
         borrower_id,
         issue_month,
         loan_amount
-    from {{ ref('stg_loanbook__loans') }}
+    from {{ ref('int_loans__master') }}
 
 ),
 

@@ -4,13 +4,13 @@ with
 
 loans as (
 
-    select * from {{ ref('stg_loanbook__loans') }}
+    select * from {{ ref('int_loans__master') }}
 
 ),
 
 borrowers as (
 
-    select * from {{ ref('stg_loanbook__borrowers') }}
+    select * from {{ ref('int_borrowers__master') }}
 
 ),
 

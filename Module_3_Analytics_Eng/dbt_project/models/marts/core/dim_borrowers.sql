@@ -18,7 +18,6 @@
     'borrower_id', 'customer_since_date', 'birth_year', 'region', 'home_ownership',
     'annual_income', 'credit_score', 'credit_score_band', 'earliest_credit_line_date'
 ] %}
-{%- set lake_borrowers = source('loanbook', 'borrowers') %}
 {%- if is_incremental() %}
     {%- set high_water = load_high_water('last_loaded_date') %}
 {%- endif %}
@@ -29,15 +28,8 @@ with
 new_borrowers as (
 
     select {{ borrower_columns | join(', ') }}
-    from {{ ref('stg_loanbook__borrowers') }}
-    where
-        {{ in_new_load_dates(
-            lake_borrowers, 'customer_since_date', high_water,
-            'customer_since_date in (select customer_since_date from '
-            ~ ref('stg_loanbook__borrowers') ~ ' where source_loaded_date > ' ~ high_water ~ ')',
-            source_column='created_date'
-        ) }}
-        and source_loaded_date > {{ high_water }}
+    from {{ ref('int_borrowers__master') }}
+    where source_loaded_date > {{ high_water }}
 
 ),
 
@@ -70,7 +62,7 @@ borrowers as (
             and borrower_id not in (select borrower_id from new_borrowers)
     {% else %}
         select {{ borrower_columns | join(', ') }}
-        from {{ ref('stg_loanbook__borrowers') }}
+        from {{ ref('int_borrowers__master') }}
     {% endif %}
 
 ),

@@ -29,21 +29,13 @@
     'borrower_age_at_issue'
 ] %}
 {%- set lake_loans = source('loanbook', 'loans') %}
-{%- set lake_borrowers = source('loanbook', 'borrowers') %}
-{%- set borrowers = ref('stg_loanbook__borrowers') %}
+{%- set borrower_master = ref('int_borrowers__master') %}
 {%- if is_incremental() %}
     {%- set high_water = load_high_water('last_loaded_date') %}
     {%- set borrowers_with_new_master_row -%}
         select borrower_id
-        from {{ borrowers }}
-        where
-            {{ in_new_load_dates(
-                lake_borrowers, 'customer_since_date', high_water,
-                'customer_since_date in (select customer_since_date from ' ~ borrowers
-                ~ ' where source_loaded_date > ' ~ high_water ~ ')',
-                source_column='created_date'
-            ) }}
-            and source_loaded_date > {{ high_water }}
+        from {{ borrower_master }}
+        where source_loaded_date > {{ high_water }}
     {%- endset %}
     {%- set their_stored_issue_dates -%}
         select issue_date from {{ this }}
