@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         ("dbt start-up: empty run (partial parse + connect + hooks)", f"{empty_wall:8.1f} s"),
         ("full dbt build, wall (models + tests)", f"{full_wall:8.1f} s"),
         ("  of which model execution (run_results)", f"{full_models:8.1f} s"),
-        ("  of which tests incl. unit tests (run_results, 2 threads)", f"{full_tests:8.1f} s"),
+        ("  of which tests incl. unit tests (run_results)", f"{full_tests:8.1f} s"),
         ("incremental dbt run on one new day, wall", f"{inc_wall:8.1f} s"),
         ("  of which model execution (run_results)", f"{inc_models:8.1f} s"),
         ("plain SQL in DuckDB (same compiled SQL, no dbt, no tests)", f"{plain_wall:8.1f} s"),
