@@ -38,16 +38,5 @@ borrowers as (
 
 )
 
-select
-    borrower_id,
-    customer_since_date,
-    earliest_credit_line_date,
-    birth_year,
-    region,
-    home_ownership,
-    annual_income,
-    credit_score,
-    credit_score_band,
-    source_file_name,
-    source_loaded_date
-from borrowers
+-- the staging view's columns, unchanged (on_schema_change=fail guards a change)
+select * from borrowers

@@ -36,26 +36,5 @@ loans as (
 
 )
 
-select
-    loan_id,
-    borrower_id,
-    application_date,
-    issue_date,
-    issue_month,
-    loan_amount,
-    term_months,
-    interest_rate_pct,
-    installment_amount,
-    grade,
-    purpose,
-    annual_income,
-    employment_length,
-    debt_to_income_pct,
-    credit_history_months,
-    delinquencies_2y,
-    region,
-    employment_years,
-    is_long_term,
-    source_file_name,
-    source_loaded_date
-from loans
+-- the staging view's columns, unchanged (on_schema_change=fail guards a change)
+select * from loans

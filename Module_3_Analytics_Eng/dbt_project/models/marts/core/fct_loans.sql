@@ -19,8 +19,8 @@
 -- (last_loaded_date). A loan whose new instalments only extend a complete stored history
 -- adds their aggregates to its stored outcome; any other changed loan is recomputed from its
 -- full history in fct_repayments. A loan row in a new load (a new loan, or a re-delivered
--- correction) takes its terms from the lake; any other changed loan keeps the terms already
--- stored.
+-- correction) takes its terms from the lake, and so does a stored loan whose borrower's master
+-- row is in a new load (enriched again); any other changed loan keeps the terms stored.
 {%- set loan_columns = [
     'loan_id', 'borrower_id', 'application_date', 'issue_date', 'issue_month', 'loan_amount',
     'term_months', 'interest_rate_pct', 'installment_amount', 'grade', 'purpose', 'region',
