@@ -30,8 +30,7 @@
         (compile --no-introspect) it stays a subquery. -#}
     {%- set relation = relation if relation is not none else this -%}
     {%- set lookback = var('incremental_lookback_days') | int -%}
-    {#- (a unit test's `this` is a fixture CTE: no table to look up) -#}
-    {%- if execute and flags.INTROSPECT and '__dbt__cte__' not in (relation | string) -%}
+    {%- if can_look_up(relation) -%}
         {%- set result = run_query(
             'select max(' ~ date_column ~ ') from ' ~ relation
             ~ (' where ' ~ where if where else '')
@@ -85,7 +84,7 @@
         (1899-12-31 on an empty table). Without a connection (compile --no-introspect, unit
         tests) it stays a subquery. -#}
     {%- set relation = relation if relation is not none else this -%}
-    {%- if execute and flags.INTROSPECT and '__dbt__cte__' not in (relation | string) -%}
+    {%- if can_look_up(relation) -%}
         {%- set high_water = run_query(
             'select max(' ~ column ~ ') from ' ~ relation
         ).columns[0].values()[0] -%}
@@ -100,29 +99,35 @@
 {%- endmacro %}
 
 
-{% macro in_new_load_dates(source_relation, date_column, high_water, fallback, source_column=none) -%}
+{% macro in_new_load_dates(source_relation, date_column, high_water, relation, source_column=none) -%}
     {#- A predicate: date_column is one of the business dates (due date, issue date) carried by
         the source rows in lake partitions loaded after high_water (source_column: the date's
         name in the source, when the model renamed it). The dates come from the source itself,
         filtered on the file name only, so DuckDB reads just the new `dt=` files (BigQuery:
         _FILE_NAME). Whole days are selected (a day partition on BigQuery is overwritten
-        whole). -#}
+        whole). relation is what the model filters (a staging or intermediate view): without a
+        connection the predicate asks it for the dates of its rows loaded after high_water. -#}
     {%- set query -%}
         select distinct cast({{ source_column or date_column }} as date)
         from {{ source_relation }}
         where {{ lake_partition_date(lake_file_name()) }} > {{ high_water }}
     {%- endset -%}
-    {{ in_looked_up_dates(date_column, query, fallback, is_load_high_water_known(high_water)) }}
+    {%- set fallback -%}
+        {{ date_column }} in (
+            select {{ date_column }} from {{ relation }} where source_loaded_date > {{ high_water }}
+        )
+    {%- endset -%}
+    {{ in_looked_up_dates(date_column, query, is_load_high_water_known(high_water), fallback) }}
 {%- endmacro %}
 
 
-{% macro in_looked_up_dates(date_column, query, fallback, look_up) -%}
+{% macro in_looked_up_dates(date_column, query, look_up, fallback=none) -%}
     {#- A predicate: date_column is one of the dates the query returns, looked up at compile
         time and inlined as literals: a constant filter on a column the staging dedupe window
         is partitioned by goes below the window and into the Parquet scan (BigQuery: prunes
         partitions). No date: `false`. Without look_up (no connection: compile
         --no-introspect, unit tests): the fallback predicate, a subquery with the same
-        meaning. -#}
+        meaning (by default `date_column in (query)`). -#}
     {%- if look_up -%}
         {%- set dates = run_query(query ~ ' order by 1').columns[0].values()
             | reject('none') | list -%}
@@ -137,8 +142,10 @@
                 {%- endfor -%}
             )
         {%- endif -%}
-    {%- else -%}
+    {%- elif fallback is not none -%}
         {{ fallback }}
+    {%- else -%}
+        {{ date_column }} in ({{ query }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -178,4 +185,12 @@
     max(case when is_default_event then installment_number end) as default_installment,
     max(case when is_prepayment then payment_date end) as prepaid_date,
     {{ value_at_max('balance_after', 'installment_number') }} as outstanding_balance
+{%- endmacro %}
+
+
+{% macro can_look_up(relation) -%}
+    {#- True when a compile-time query on relation can run: dbt is executing with a connection
+        (not compile --no-introspect) and relation is a table (a unit test's `this` is a
+        fixture CTE: nothing to look up). -#}
+    {{ return(execute and flags.INTROSPECT and '__dbt__cte__' not in (relation | string)) }}
 {%- endmacro %}

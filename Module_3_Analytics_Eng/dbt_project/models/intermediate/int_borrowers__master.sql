@@ -28,10 +28,7 @@ borrowers as (
         where
             {{ in_new_load_dates(
                 lake_borrowers, 'customer_since_date', high_water,
-                'customer_since_date in (select customer_since_date from '
-                ~ ref('stg_loanbook__borrowers') ~ ' where source_loaded_date > '
-                ~ high_water ~ ')',
-                source_column='created_date'
+                ref('stg_loanbook__borrowers'), source_column='created_date'
             ) }}
             and source_loaded_date > {{ high_water }}
     {% endif %}

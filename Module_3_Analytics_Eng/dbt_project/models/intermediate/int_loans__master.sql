@@ -27,9 +27,7 @@ loans as (
     {% if is_incremental() %}
         where
             {{ in_new_load_dates(
-                lake_loans, 'issue_date', high_water,
-                'issue_date in (select issue_date from ' ~ ref('stg_loanbook__loans')
-                ~ ' where source_loaded_date > ' ~ high_water ~ ')'
+                lake_loans, 'issue_date', high_water, ref('stg_loanbook__loans')
             ) }}
             and source_loaded_date > {{ high_water }}
     {% endif %}

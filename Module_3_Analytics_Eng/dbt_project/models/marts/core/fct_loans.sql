@@ -57,17 +57,13 @@ new_loans as (
     where
         (
             {{ in_new_load_dates(
-                lake_loans, 'issue_date', high_water,
-                'issue_date in (select issue_date from ' ~ ref('int_loans__enriched')
-                ~ ' where source_loaded_date > ' ~ high_water ~ ')'
+                lake_loans, 'issue_date', high_water, ref('int_loans__enriched')
             ) }}
             and source_loaded_date > {{ high_water }}
         )
         or (
             {{ in_looked_up_dates(
-                'issue_date', their_stored_issue_dates,
-                'issue_date in (' ~ their_stored_issue_dates ~ ')',
-                is_load_high_water_known(high_water)
+                'issue_date', their_stored_issue_dates, is_load_high_water_known(high_water)
             ) }}
             and borrower_id in ({{ borrowers_with_new_master_row }})
         )

@@ -33,9 +33,7 @@ balances as (
     select * from {{ ref('int_loans__balances_by_month') }}
     {% if is_incremental() %}
         where {{ in_new_load_dates(
-            lake_repayments, 'due_date', high_water,
-            'due_date in (select due_date from ' ~ ref('int_loans__balances_by_month')
-            ~ ' where source_loaded_date > ' ~ high_water ~ ')'
+            lake_repayments, 'due_date', high_water, ref('int_loans__balances_by_month')
         ) }}
     {% endif %}
 
