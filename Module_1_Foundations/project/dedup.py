@@ -213,28 +213,25 @@ class Partitioned:
         return found
 
     def lookup(self, keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        keys = np.asarray(keys, dtype=np.uint64)
-        rows = np.asarray(rows, dtype=np.uint64)
-        order, bounds = self._split(keys)
-        found = np.zeros(len(keys), dtype=bool)
-        same = np.zeros(len(keys), dtype=bool)
-        for i, part in enumerate(self.parts):
-            at = order[bounds[i] : bounds[i + 1]]
-            if len(at):
-                found[at], same[at] = part.lookup(keys[at], rows[at])
-        return found, same
+        return self._per_partition("lookup", keys, rows)
 
     def lookup_then_add(self, keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self._per_partition("lookup_then_add", keys, rows)
+
+    def _per_partition(
+        self, method: str, keys: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Call ``method`` of each partition on its share of (keys, rows); gather both results."""
         keys = np.asarray(keys, dtype=np.uint64)
         rows = np.asarray(rows, dtype=np.uint64)
         order, bounds = self._split(keys)
-        seen = np.empty(len(keys), dtype=bool)
-        same = np.empty(len(keys), dtype=bool)
+        first = np.zeros(len(keys), dtype=bool)
+        second = np.zeros(len(keys), dtype=bool)
         for i, part in enumerate(self.parts):
             at = order[bounds[i] : bounds[i + 1]]
             if len(at):
-                seen[at], same[at] = part.lookup_then_add(keys[at], rows[at])
-        return seen, same
+                first[at], second[at] = getattr(part, method)(keys[at], rows[at])
+        return first, second
 
 
 # ---------------------------------------------------------------------------------------------
