@@ -38,6 +38,8 @@ from Module_1_Foundations.datasets.loanbook_generator import FaultRates, Generat
 from Module_3_Analytics_Eng import dbt_runner
 from Module_3_Analytics_Eng.sample_lake import append_held_back, build_lake, split_day
 
+#: The main book's last issue date and export date.
+BOOK_END = date(2025, 6, 30)
 #: The book's last daily load: every row dated from it on (instalments due that day, loans
 #: issued from it on). Due days stop at the 28th (a loan issued on the 29th-31st falls due on
 #: the 28th), so the 28th is the heaviest day of a month: four days of issue dates fall due.
@@ -47,7 +49,7 @@ LAST_LOAD = date(2025, 6, 28)
 ORDINARY_DAY = date(2025, 6, 16)
 
 
-def book_config(loans: int, end: date = date(2025, 6, 30)) -> GeneratorConfig:
+def book_config(loans: int, end: date = BOOK_END) -> GeneratorConfig:
     return GeneratorConfig(
         loans=loans,
         seed=42,
@@ -59,10 +61,10 @@ def book_config(loans: int, end: date = date(2025, 6, 30)) -> GeneratorConfig:
 
 
 def prepare_lake(
-    work: Path, loans: int, last_load: date = LAST_LOAD, end: date = date(2025, 6, 30)
+    work: Path, loans: int, last_load: date = LAST_LOAD, end: date = BOOK_END
 ) -> tuple[Path, Path, str, float]:
     """Generate + convert once (cached in work); return a fresh copy split at last_load."""
-    suffix = "" if end == date(2025, 6, 30) else f"_to_{end.isoformat()}"
+    suffix = "" if end == BOOK_END else f"_to_{end.isoformat()}"
     raw = work / f"raw_{loans}{suffix}"
     processed = work / f"processed_{loans}{suffix}"
     method = "cached"
