@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import json
 import os
 import subprocess
@@ -35,6 +34,7 @@ from urllib.parse import urlparse
 from Module_1_Foundations.common.cli import ArgumentParser, run_cli
 from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.settings import Settings, get_settings
+from Module_3_Analytics_Eng.warehouse import httpfs_extension_dir
 
 MODULE_DIR = Path(__file__).resolve().parent
 TABLE_NAMES = ("borrowers", "loans", "repayments", "loan_truth")
@@ -46,16 +46,6 @@ _FIXED_ENV = {
     "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
     "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
 }
-
-
-def httpfs_extension_dir() -> Path:
-    """The ``extensions`` folder of the duckdb-ext-httpfs wheel: DuckDB's extension_directory."""
-    spec = importlib.util.find_spec("duckdb_ext")
-    if spec is None or not spec.submodule_search_locations:
-        raise UserError(
-            "the duckdb-ext-httpfs package is missing from the environment: run 'make setup'"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "extensions"
 
 
 def lake_root(settings: Settings, lake: str = "local") -> str:
@@ -191,38 +181,6 @@ def ensure_lake(settings: Settings | None = None, *, loans: int = 10_000) -> Pat
     root, method = build_lake(raw, settings.processed_dir)
     print(f"lake ready in {root} ({method})", file=sys.stderr)
     return root
-
-
-def connect_warehouse(env: Mapping[str, str] | None = None, *, read_only: bool = True) -> Any:
-    """Open the DuckDB warehouse the way dbt does: httpfs from the wheel, the S3 secret.
-
-    A plain ``duckdb.connect(path)`` works for the tables, but touching a staging view over
-    ``s3://`` would make DuckDB try to download httpfs (and fail offline). Readers such as the
-    dashboard or a notebook should open the warehouse through this function.
-    """
-    import duckdb
-
-    env = dict(env if env is not None else dbt_env())
-    con = duckdb.connect(
-        env["HDP_DUCKDB_PATH"],
-        read_only=read_only,
-        config={"extension_directory": env["HDP_DUCKDB_EXTENSION_DIR"]},
-    )
-    con.execute("load httpfs")
-    if env["HDP_LAKE_ROOT"].startswith("s3://"):
-        con.execute(
-            "create or replace temporary secret hdp_lake (type s3, key_id ?, secret ?, "
-            "region ?, endpoint ?, url_style ?, use_ssl ?)",
-            [
-                env.get("HDP_DBT_S3_KEY_ID", ""),
-                env.get("HDP_DBT_S3_SECRET", ""),
-                env.get("HDP_S3_REGION", "us-east-1"),
-                env.get("HDP_DBT_S3_ENDPOINT", "s3.amazonaws.com"),
-                env.get("HDP_DBT_S3_URL_STYLE", "vhost"),
-                env.get("HDP_DBT_S3_USE_SSL", "true") == "true",
-            ],
-        )
-    return con
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,6 +17,7 @@ from Module_1_Foundations.common.settings import load_settings
 from Module_3_Analytics_Eng import dbt_runner
 from Module_3_Analytics_Eng.sample_lake import read_table
 from Module_3_Analytics_Eng.tests.conftest import Warehouse, assert_ok
+from Module_3_Analytics_Eng.warehouse import connect_warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +64,7 @@ def test_build_reads_the_lake_from_s3(s3_endpoint: str, base_lake: Path, tmp_pat
     loans = read_table(base_lake, "loans").num_rows
     assert wh.query("select count(*) from loanbook_core.fct_loans") == [(loans,)]
     # a reader touching the views over s3:// needs httpfs from the wheel and the secret
-    with dbt_runner.connect_warehouse(env) as con:
+    with connect_warehouse(env) as con:
         [(source_file,)] = con.execute(
             "select min(source_file_name) from loanbook_staging.stg_loanbook__loans"
         ).fetchall()
