@@ -1,4 +1,4 @@
-"""Small I/O helpers: atomic writes and checksums."""
+"""Small I/O helpers: atomic writes of files and folders, and checksums."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,3 +55,32 @@ def sha256_file(path: Path) -> str:
         while block := handle.read(_CHUNK):
             digest.update(block)
     return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_directory(target: Path) -> Iterator[Path]:
+    """Yield an empty hidden sibling of ``target``; swap it in as ``target`` only on success.
+
+    The folder is built under a temporary name on the same filesystem, then two renames replace
+    the old folder (if any): a reader sees the old content or the new, never a mix or a
+    half-written folder, and a failure leaves the old ``target`` untouched. The old folder is
+    deleted after the swap.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = target.with_name(f".{target.name}.tmp-{secrets.token_hex(4)}")
+    staged.mkdir()
+    try:
+        yield staged
+        swap_directory(staged, target)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+
+
+def swap_directory(staged: Path, target: Path) -> None:
+    """Replace ``target`` by the finished folder ``staged`` with two renames (see above)."""
+    old = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(staged, target)
+    shutil.rmtree(old, ignore_errors=True)

@@ -86,3 +86,29 @@ def test_atomic_write_leaves_the_old_file_when_the_writer_fails(tmp_path):
     assert target.read_text() == '{\n  "v": 1\n}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
     assert sha256_file(target) == hashlib.sha256(b'{\n  "v": 1\n}\n').hexdigest()
+
+
+def test_atomic_directory_swaps_a_finished_folder_in_whole(tmp_path):
+    from Module_1_Foundations.common.io import atomic_directory
+
+    target = tmp_path / "dataset"
+    target.mkdir()
+    (target / "old.parquet").write_text("old")
+    with atomic_directory(target) as staged:
+        (staged / "new.parquet").write_text("new")
+        assert (target / "old.parquet").exists()  # readers still see the old folder
+    assert sorted(p.name for p in target.iterdir()) == ["new.parquet"]
+    assert [p.name for p in tmp_path.iterdir()] == ["dataset"]  # nothing hidden left behind
+
+
+def test_atomic_directory_keeps_the_old_folder_when_the_build_fails(tmp_path):
+    from Module_1_Foundations.common.io import atomic_directory
+
+    target = tmp_path / "dataset"
+    target.mkdir()
+    (target / "old.parquet").write_text("old")
+    with pytest.raises(RuntimeError), atomic_directory(target) as staged:
+        (staged / "half.parquet").write_text("half")
+        raise RuntimeError("killed mid-write")
+    assert sorted(p.name for p in target.iterdir()) == ["old.parquet"]
+    assert [p.name for p in tmp_path.iterdir()] == ["dataset"]
