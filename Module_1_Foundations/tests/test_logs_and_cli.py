@@ -107,8 +107,13 @@ def test_atomic_directory_keeps_the_old_folder_when_the_build_fails(tmp_path):
     target = tmp_path / "dataset"
     target.mkdir()
     (target / "old.parquet").write_text("old")
-    with pytest.raises(RuntimeError), atomic_directory(target) as staged:
-        (staged / "half.parquet").write_text("half")
-        raise RuntimeError("killed mid-write")
+
+    def build_and_crash() -> None:
+        with atomic_directory(target) as staged:
+            (staged / "half.parquet").write_text("half")
+            raise RuntimeError("killed mid-write")
+
+    with pytest.raises(RuntimeError):
+        build_and_crash()
     assert sorted(p.name for p in target.iterdir()) == ["old.parquet"]
     assert [p.name for p in tmp_path.iterdir()] == ["dataset"]
