@@ -89,12 +89,44 @@ class Settings(BaseSettings):
     airflow_home: Path | None = Field(None, description="AIRFLOW_HOME for the local Airflow")
     airflow_port: int = Field(8080, ge=1024, le=65535, description="Local Airflow API/UI port")
 
+    # --- capstone: model registry, credit risk, serving -------------------------------------
+    mlflow_tracking_uri: str | None = Field(
+        None, description="MLflow tracking/registry URI; empty = SQLite under state_dir (local)"
+    )
+    mlflow_artifact_location: str | None = Field(
+        None, description="Where MLflow stores model artifacts; empty = s3://<bucket>/mlflow"
+    )
+    model_name: str = Field("loanbook_pd", description="Registered model name of the PD model")
+    lgd: float = Field(
+        0.45,
+        gt=0,
+        le=1,
+        description="Loss given default for EL = PD x LGD x EAD (Basel F-IRB senior unsecured)",
+    )
+    pd_review_from: float = Field(
+        0.10, gt=0, lt=1, description="PD from which an application goes to manual review"
+    )
+    pd_decline_from: float = Field(
+        0.25, gt=0, lt=1, description="PD from which an application is declined"
+    )
+    serving_dir: Path | None = Field(
+        None, description="Serving snapshots the dashboard reads; empty = <state_dir>/serving"
+    )
+    dashboard_port: int = Field(8501, ge=1024, le=65535, description="Local dashboard port")
+
     @model_validator(mode="after")
     def _profile_defaults(self) -> Settings:
         """Fill profile-dependent defaults, and refuse settings that cannot work together."""
         # frozen model: assign through object.__setattr__ once, at construction
         set_ = object.__setattr__
-        for name in ("state_dir", "raw_dir", "processed_dir", "duckdb_path", "airflow_home"):
+        for name in (
+            "state_dir",
+            "raw_dir",
+            "processed_dir",
+            "duckdb_path",
+            "airflow_home",
+            "serving_dir",
+        ):
             value = getattr(self, name)
             if value is not None and not value.is_absolute():
                 set_(self, name, (REPO_ROOT / value).resolve())
@@ -102,6 +134,16 @@ class Settings(BaseSettings):
             set_(self, "duckdb_path", self.state_dir / "warehouse" / "loanbook.duckdb")
         if self.airflow_home is None:
             set_(self, "airflow_home", self.state_dir / "airflow")
+        if self.serving_dir is None:
+            set_(self, "serving_dir", self.state_dir / "serving")
+        if self.mlflow_tracking_uri is None:
+            set_(
+                self, "mlflow_tracking_uri", f"sqlite:///{self.state_dir / 'mlflow' / 'mlflow.db'}"
+            )
+        if self.pd_review_from >= self.pd_decline_from:
+            raise ValueError(
+                "HDP_PD_REVIEW_FROM must be below HDP_PD_DECLINE_FROM (review band, then decline)"
+            )
         if (self.s3_access_key_id is None) != (self.s3_secret_access_key is None):
             raise ValueError(
                 "set both HDP_S3_ACCESS_KEY_ID and HDP_S3_SECRET_ACCESS_KEY, or neither"
@@ -122,6 +164,8 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "HDP_BIGQUERY_PROJECT is required when the warehouse target is bigquery"
                 )
+        if self.mlflow_artifact_location is None and self.s3_bucket:
+            set_(self, "mlflow_artifact_location", f"s3://{self.s3_bucket}/mlflow")
         return self
 
     # --- derived values ---------------------------------------------------------------------

@@ -116,3 +116,17 @@ def test_no_credentials_are_committed():
     tracked = (REPO_ROOT / ".gitignore").read_text()
     assert ".state/" in tracked and ".env\n" in tracked
     assert not Path(REPO_ROOT / ".env").exists() or ".env" in tracked
+
+
+def test_capstone_defaults_live_under_the_state_folder(tmp_path):
+    s = load_settings(state_dir=tmp_path)
+    assert s.serving_dir == tmp_path / "serving"
+    assert s.mlflow_tracking_uri == f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}"
+    assert s.mlflow_artifact_location == "s3://loanbook-lake/mlflow"
+    assert 0 < s.pd_review_from < s.pd_decline_from < 1
+    assert s.lgd == 0.45
+
+
+def test_pd_bands_out_of_order_are_refused_naming_both_variables():
+    with pytest.raises(SettingsError, match="HDP_PD_REVIEW_FROM must be below HDP_PD_DECLINE_FROM"):
+        load_settings(pd_review_from=0.3, pd_decline_from=0.2)
