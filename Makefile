@@ -20,6 +20,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 TEST_PATHS := $(wildcard */tests)
 NOTEBOOKS := $(wildcard */ml_practice_notebooks/*.ipynb)
+NOTEBOOK_SOURCES := $(wildcard */ml_practice_notebooks/[0-9][0-9]_*.py)
 
 .PHONY: help setup system-deps run generate public-data test lint format requirements notebooks bench clean distclean
 
@@ -75,8 +76,8 @@ requirements: setup ## regenerate requirements.txt from uv.lock
 test: setup system-deps lint ## lint and run every test (unit, slow, browser, e2e) and the notebooks
 	$(PYTEST) $(TEST_PATHS) $(if $(NOTEBOOKS),--nbmake --nbmake-kernel=python3 $(NOTEBOOKS))
 
-notebooks: setup ## regenerate and execute Module 4's practice notebooks (committed with outputs)
-	$(PY) Module_4_DataScience_ML/ml_practice_notebooks/build_notebooks.py
+notebooks: setup ## execute Module 4's notebook sources (ml_practice_notebooks/NN_*.py) into the committed .ipynb
+	$(VENV)/bin/jupytext --to ipynb --execute $(NOTEBOOK_SOURCES)
 
 bench: setup ## run every benchmark (each prints its table of side-by-side ratios)
 	@set -e; for b in $(sort $(wildcard */benchmarks/bench_*.py)); do \

@@ -23,16 +23,10 @@ from sklearn import linear_model, neighbors, tree
 from sklearn.datasets import make_classification, make_regression
 from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
 
-from Module_4_DataScience_ML.from_scratch_implementations.decision_trees import (
+from Module_4_DataScience_ML.from_scratch_implementations import (
     DecisionTreeClassifier,
-)
-from Module_4_DataScience_ML.from_scratch_implementations.k_nearest_neighbors import (
     KNeighborsClassifier,
-)
-from Module_4_DataScience_ML.from_scratch_implementations.linear_regression import (
     LinearRegression,
-)
-from Module_4_DataScience_ML.from_scratch_implementations.logistic_regression import (
     LogisticRegression,
 )
 

@@ -21,32 +21,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from . import _validation as v
-from .linear_algebra import Matrix, Vector
+from .linear_algebra import Matrix, Vector, transpose
 from .metrics import accuracy_score, r2_score
+from .preprocessing import fit_standardizer
 
 Neighbour = tuple[float, int]  # (distance, training index)
 Weights = Literal["uniform", "distance"]
 Algorithm = Literal["auto", "kd_tree", "brute"]
-
-
-# --- scaling --------------------------------------------------------------------------------
-
-
-def fit_standardizer(rows: Matrix) -> tuple[Vector, Vector]:
-    """Column means and population standard deviations (1 for constant columns)."""
-    n = len(rows)
-    means, scales = [], []
-    for column in zip(*rows, strict=True):
-        m = sum(column) / n
-        s = math.sqrt(sum((x - m) ** 2 for x in column) / n)
-        means.append(m)
-        scales.append(s if s > 0 else 1.0)
-    return means, scales
-
-
-def standardize(rows: Matrix, means: Vector, scales: Vector) -> Matrix:
-    """z_ij = (x_ij - μ_j) / sigma_j, so no feature dominates the distance by its units alone."""
-    return [[(x - m) / s for x, m, s in zip(row, means, scales, strict=True)] for row in rows]
 
 
 # --- brute force ----------------------------------------------------------------------------
@@ -195,8 +176,8 @@ class _KNNBase(BaseEstimator):
                 "lower n_neighbors or pass more training rows."
             )
         if self.scale:
-            self._means, self._scales = fit_standardizer(rows)
-            rows = standardize(rows, self._means, self._scales)
+            self._standardizer = fit_standardizer(transpose(rows))
+            rows = self._standardizer.transform_rows(rows)
         self._points = rows
         # KD-trees lose their edge in high dimension (every leaf is near the query).
         use_tree = self.algorithm == "kd_tree" or (self.algorithm == "auto" and len(rows[0]) <= 15)
@@ -207,7 +188,7 @@ class _KNNBase(BaseEstimator):
         """For each row of X, its k nearest training rows as (distance, index), nearest first."""
         rows = v.predict_input(self, X, fitted_attribute="effective_algorithm_")
         if self.scale:
-            rows = standardize(rows, self._means, self._scales)
+            rows = self._standardizer.transform_rows(rows)
         k = self.n_neighbors
         if self._tree is not None:
             return [kd_tree_neighbours(self._tree, q, k) for q in rows]

@@ -103,6 +103,12 @@ def mat_vec(A: Matrix, v: Vector) -> Vector:
     return [sum(map(mul, row, v)) for row in A]
 
 
+def linear_predictor(rows: Matrix, coef: Vector, intercept: float) -> Vector:
+    """η_i = β₀ + Σ_j β_j x_ij for each row: linear regression's prediction, logistic
+    regression's log-odds (the "linear predictor" of a generalised linear model)."""
+    return [intercept + sum(map(mul, coef, row)) for row in rows]
+
+
 def gram(columns: Matrix) -> Matrix:
     """XᵀX from X stored column by column: G_jk = Σ_i x_ij x_ik (symmetric, p(p+1)/2 sums)."""
     p = len(columns)

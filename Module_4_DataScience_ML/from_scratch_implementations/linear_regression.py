@@ -16,8 +16,18 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from . import _validation as v
-from .linear_algebra import Matrix, SingularMatrixError, Vector, gram, inverse, solve, transpose
+from .linear_algebra import (
+    Matrix,
+    SingularMatrixError,
+    Vector,
+    gram,
+    inverse,
+    linear_predictor,
+    solve,
+    transpose,
+)
 from .metrics import r2_score
+from .preprocessing import fit_standardizer
 
 Solver = Literal["normal", "gd"]
 
@@ -79,14 +89,9 @@ def fit_gradient_descent(
     Returns (β, β₀, loss history); stops when the loss improves by less than ``tol``.
     """
     n, p = len(y), len(columns)
-    means = [sum(c) / n for c in columns] if fit_intercept else [0.0] * p
-    scales = []
-    for column, m in zip(columns, means, strict=True):
-        s = math.sqrt(sum((x - m) ** 2 for x in column) / n)
-        scales.append(s if s > 0 else 1.0)  # a constant column: leave it unscaled
-    Z_cols = [
-        [(x - m) / s for x in column] for column, m, s in zip(columns, means, scales, strict=True)
-    ]
+    scaler = fit_standardizer(columns, center=fit_intercept)
+    scales = scaler.scales
+    Z_cols = scaler.transform_columns(columns)
     Z_rows = transpose(Z_cols)
     y_mean = sum(y) / n if fit_intercept else 0.0
     yc = [t - y_mean for t in y]
@@ -109,14 +114,9 @@ def fit_gradient_descent(
             for z, q, wj in zip(Z_cols, penalty, w, strict=True)
         ]
         w = [wj - learning_rate * g for wj, g in zip(w, gradient, strict=True)]
-    beta = [wj / s for wj, s in zip(w, scales, strict=True)]
-    intercept = y_mean - sum(map(mul, beta, means)) if fit_intercept else 0.0
+    # Without an intercept y_mean and the means are 0, so the intercept comes back as 0.0.
+    beta, intercept = scaler.to_raw_coefficients(w, y_mean)
     return beta, intercept, history
-
-
-def predict_rows(rows: Matrix, beta: Vector, intercept: float) -> Vector:
-    """ŷ_i = β₀ + Σ_j β_j x_ij."""
-    return [intercept + sum(map(mul, beta, row)) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def residual_diagnostics(
 ) -> ResidualDiagnostics:
     """Diagnostics for the fit (β₀, β) on data (rows, y); see :class:`ResidualDiagnostics`."""
     n, p = len(y), len(beta)
-    residuals = [t - f for t, f in zip(y, predict_rows(rows, beta, intercept), strict=True)]
+    residuals = [t - f for t, f in zip(y, linear_predictor(rows, beta, intercept), strict=True)]
     rss = sum(r * r for r in residuals)
     y_mean = sum(y) / n
     tss = sum((t - y_mean) ** 2 for t in y)
@@ -242,7 +242,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         rows = v.predict_input(self, X, fitted_attribute="coef_")
-        return np.asarray(predict_rows(rows, self._beta, self._intercept))
+        return np.asarray(linear_predictor(rows, self._beta, self._intercept))
 
     def score(self, X: Any, y: Any, sample_weight: None = None) -> float:
         """R² of the predictions on (X, y)."""

@@ -20,8 +20,17 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from . import _validation as v
-from .linear_algebra import Matrix, SingularMatrixError, Vector, gram, solve, transpose
+from .linear_algebra import (
+    Matrix,
+    SingularMatrixError,
+    Vector,
+    gram,
+    linear_predictor,
+    solve,
+    transpose,
+)
 from .metrics import accuracy_score
+from .preprocessing import Standardizer, fit_standardizer
 
 Solver = Literal["gd", "newton"]
 
@@ -37,11 +46,6 @@ def sigmoid(z: float) -> float:
 def log1p_exp(z: float) -> float:
     """log(1 + e^z) without overflow: z + log(1 + e^{-z}) for z > 0."""
     return z + math.log1p(math.exp(-z)) if z > 0 else math.log1p(math.exp(z))
-
-
-def linear_scores(rows: Matrix, w: Vector, b: float) -> Vector:
-    """z_i = b + wᵀx_i."""
-    return [b + sum(map(mul, w, row)) for row in rows]
 
 
 def penalised_loss(z: Vector, y: list[int], w: Vector, reg: float) -> float:
@@ -97,14 +101,14 @@ def fit_gradient_descent(
         beta = (momentum - 1) / t_next
         w_look = [wj + beta * (wj - pj) for wj, pj in zip(w, w_prev, strict=True)]
         b_look = b + beta * (b - b_prev)
-        z = linear_scores(rows, w_look, b_look)
+        z = linear_predictor(rows, w_look, b_look)
         residual = [sigmoid(zi) - yi for zi, yi in zip(z, y, strict=True)]
         grad_w, grad_b = gradient(columns, residual, w_look, reg)
         w_prev, b_prev = w, b
         w = [wj - step * g for wj, g in zip(w_look, grad_w, strict=True)]
         b = b_look - step * grad_b
         momentum = t_next
-        loss = penalised_loss(linear_scores(rows, w, b), y, w, reg)
+        loss = penalised_loss(linear_predictor(rows, w, b), y, w, reg)
         if history and loss > history[-1]:
             momentum = 1.0  # restart: the momentum overshot
         history.append(loss)
@@ -123,7 +127,7 @@ def fit_newton(
     history: list[float] = []
     ones = [1.0] * n
     for _ in range(max_iter):
-        z = linear_scores(rows, w, b)
+        z = linear_predictor(rows, w, b)
         prob = [sigmoid(zi) for zi in z]
         history.append(penalised_loss(z, y, w, reg))
         residual = [pi - yi for pi, yi in zip(prob, y, strict=True)]
@@ -147,7 +151,7 @@ def fit_newton(
         w = [wj - d for wj, d in zip(w, delta[1:], strict=True)]
         if max(map(abs, delta)) < tol:
             break
-    history.append(penalised_loss(linear_scores(rows, w, b), y, w, reg))
+    history.append(penalised_loss(linear_predictor(rows, w, b), y, w, reg))
     return w, b, history
 
 
@@ -199,24 +203,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             )
         y01 = [1 if t == classes[1] else 0 for t in target]
         columns = transpose(rows)
-        n = len(rows)
         if self.standardize:
-            means = [sum(c) / n for c in columns]
-            scales = []
-            for c, m in zip(columns, means, strict=True):
-                s = math.sqrt(sum((x - m) ** 2 for x in c) / n)
-                scales.append(s if s > 0 else 1.0)
-            columns = [
-                [(x - m) / s for x in c] for c, m, s in zip(columns, means, scales, strict=True)
-            ]
+            scaler = fit_standardizer(columns)
+            columns = scaler.transform_columns(columns)
             rows = transpose(columns)
         else:
-            means, scales = [0.0] * len(columns), [1.0] * len(columns)
+            p = len(columns)
+            scaler = Standardizer(means=[0.0] * p, scales=[1.0] * p)
         fit = fit_gradient_descent if self.solver == "gd" else fit_newton
         w, b, history = fit(rows, columns, y01, C=self.C, max_iter=self.max_iter, tol=self.tol)
-        # Back to raw units: z = b + Σ w_j (x_j - m_j)/s_j = (b - Σ w_j m_j/s_j) + Σ (w_j/s_j) x_j.
-        beta = [wj / s for wj, s in zip(w, scales, strict=True)]
-        b0 = b - sum(map(mul, beta, means))
+        beta, b0 = scaler.to_raw_coefficients(w, b)  # back to raw units
         self._beta, self._b0 = beta, b0
         self._classes = classes
         self.classes_ = np.asarray(classes)
@@ -229,7 +225,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: Any) -> np.ndarray:
         """The log-odds z = β₀ + βᵀx of the positive class ``classes_[1]``."""
         rows = v.predict_input(self, X, fitted_attribute="coef_")
-        return np.asarray(linear_scores(rows, self._beta, self._b0))
+        return np.asarray(linear_predictor(rows, self._beta, self._b0))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """[[P(classes_[0]), P(classes_[1])], ...] with P(classes_[1]) = sigma(z)."""

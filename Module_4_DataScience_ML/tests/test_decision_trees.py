@@ -1,4 +1,4 @@
-"""CART against scikit-learn, its stopping rules, categorical splits, ID3, and n log n growth."""
+"""CART against scikit-learn, its stopping rules, categorical splits, and n log n growth."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from sklearn.datasets import make_classification
 from Module_4_DataScience_ML.from_scratch_implementations.decision_trees import (
     DecisionTreeClassifier,
     TreeNode,
-    build_id3,
-    classify_id3,
     entropy,
     gini,
 )
@@ -148,24 +146,6 @@ def test_export_text_reads_like_a_tree():
         "|--- age >  1.500",
         "|   |--- class: b  (n=2, counts=[0, 2])",
     ]
-
-
-def test_id3_on_the_books_interview_data():
-    rows = [
-        ("Senior", "Java", False, False, False), ("Senior", "Java", False, True, False),
-        ("Mid", "Python", False, False, True), ("Junior", "Python", False, False, True),
-        ("Junior", "R", True, False, True), ("Junior", "R", True, True, False),
-        ("Mid", "R", True, True, True), ("Senior", "Python", False, False, False),
-        ("Senior", "R", True, False, True), ("Junior", "Python", True, False, True),
-        ("Senior", "Python", True, True, True), ("Mid", "Python", False, True, True),
-        ("Mid", "Java", True, False, True), ("Junior", "Python", False, True, False),
-    ]  # fmt: skip
-    keys = ["level", "lang", "tweets", "phd", "did_well"]
-    data = [dict(zip(keys, row, strict=True)) for row in rows]
-    tree = build_id3(data, "did_well", ["level", "lang", "tweets", "phd"])
-    assert tree.attribute == "level"  # the book's first split
-    assert all(classify_id3(tree, row) == row["did_well"] for row in data)
-    assert classify_id3(tree, {"level": "Intern"}) == tree.default_value
 
 
 def _fit(n: int) -> tuple[float, int]:

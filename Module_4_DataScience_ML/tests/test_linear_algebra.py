@@ -104,3 +104,17 @@ def test_norm_and_variance_are_non_negative_and_match_numpy(xs):
     assert la.norm(xs) == pytest.approx(float(np.linalg.norm(xs)), rel=1e-9, abs=1e-9)
     assert la.variance(xs) >= 0
     assert la.variance(xs) == pytest.approx(float(np.var(xs)), rel=1e-7, abs=1e-6)
+
+
+def test_linear_predictor_is_intercept_plus_row_dot_coefficients():
+    rows = [[1.0, 2.0], [0.0, -1.0], [3.0, 0.5]]
+    assert la.linear_predictor(rows, [2.0, -1.0], 0.5) == [0.5, 1.5, 6.0]
+    assert la.linear_predictor([], [2.0, -1.0], 0.5) == []
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 6).flatmap(lambda p: st.tuples(matrices(4, p), matrices(1, p))), finite)
+def test_linear_predictor_matches_numpy(data, intercept):
+    rows, (coef,) = data
+    expected = np.asarray(rows) @ np.asarray(coef) + intercept
+    np.testing.assert_allclose(la.linear_predictor(rows, coef, intercept), expected, atol=1e-6)
