@@ -9,6 +9,7 @@ configuration:
 * ``HDP_LAKE_ROOT`` <- :func:`lake_root`: the processed lake of the lake layout
   (``--lake local``) or ``s3://<s3_bucket>/<s3_prefix>`` (``--lake s3``, read through DuckDB
   httpfs);
+* ``HDP_LAKE_PARTITION_KEY`` <- the lake layout's load-date partition key;
 * ``HDP_DBT_TARGET`` <- ``settings.warehouse_target`` (``dev`` = DuckDB, ``bigquery``).
 
 Examples::
@@ -34,7 +35,7 @@ from urllib.parse import urlparse
 
 from Module_1_Foundations.common.cli import ArgumentParser, run_cli
 from Module_1_Foundations.common.errors import UserError
-from Module_1_Foundations.common.lake import TABLES, LakeLayout
+from Module_1_Foundations.common.lake import PARTITION_KEY, TABLES, LakeLayout
 from Module_1_Foundations.common.settings import Settings, get_settings
 from Module_3_Analytics_Eng.warehouse import httpfs_extension_dir
 
@@ -74,6 +75,8 @@ def dbt_env(
     env["HDP_DUCKDB_PATH"] = str(path.resolve())
     env["HDP_DUCKDB_EXTENSION_DIR"] = str(httpfs_extension_dir())
     env["HDP_LAKE_ROOT"] = str(root) if root is not None else lake_root(settings, lake)
+    # the macro lake_partition_date reads a load date out of a file's partition folder
+    env["HDP_LAKE_PARTITION_KEY"] = PARTITION_KEY
     env["HDP_S3_REGION"] = settings.s3_region
     if lake == "s3":
         creds = settings.object_store_credentials()
