@@ -6,8 +6,10 @@ The project reads everything from the environment (``profiles.yml`` and the sour
 configuration:
 
 * ``HDP_DUCKDB_PATH`` <- ``settings.duckdb_path`` (absolute);
-* ``HDP_LAKE_ROOT`` <- ``<settings.processed_dir>/loanbook`` (``--lake local``) or
-  ``s3://<s3_bucket>/<s3_prefix>`` (``--lake s3``, read through DuckDB httpfs);
+* ``HDP_LAKE_ROOT`` <- :func:`lake_root`: the processed lake of the lake layout
+  (``--lake local``) or ``s3://<s3_bucket>/<s3_prefix>`` (``--lake s3``, read through DuckDB
+  httpfs);
+* ``HDP_LAKE_PARTITION_KEY`` <- the lake layout's load-date partition key;
 * ``HDP_DBT_TARGET`` <- ``settings.warehouse_target`` (``dev`` = DuckDB, ``bigquery``).
 
 Examples::
@@ -33,11 +35,11 @@ from urllib.parse import urlparse
 
 from Module_1_Foundations.common.cli import ArgumentParser, run_cli
 from Module_1_Foundations.common.errors import UserError
+from Module_1_Foundations.common.lake import PARTITION_KEY, TABLES, LakeLayout
 from Module_1_Foundations.common.settings import Settings, get_settings
 from Module_3_Analytics_Eng.warehouse import httpfs_extension_dir
 
 MODULE_DIR = Path(__file__).resolve().parent
-TABLE_NAMES = ("borrowers", "loans", "repayments", "loan_truth")
 DBT_PROJECT_DIR = MODULE_DIR / "dbt_project"
 #: Variables that would change what dbt does if they leaked from the developer's shell.
 _FIXED_ENV = {
@@ -73,6 +75,8 @@ def dbt_env(
     env["HDP_DUCKDB_PATH"] = str(path.resolve())
     env["HDP_DUCKDB_EXTENSION_DIR"] = str(httpfs_extension_dir())
     env["HDP_LAKE_ROOT"] = str(root) if root is not None else lake_root(settings, lake)
+    # the macro lake_partition_date reads a load date out of a file's partition folder
+    env["HDP_LAKE_PARTITION_KEY"] = PARTITION_KEY
     env["HDP_S3_REGION"] = settings.s3_region
     if lake == "s3":
         creds = settings.object_store_credentials()
@@ -159,27 +163,27 @@ def release_duckdb() -> None:
 def ensure_lake(settings: Settings | None = None, *, loans: int = 10_000) -> Path:
     """Make sure the local lake has the loan book; on a fresh clone, generate and convert it.
 
-    Generates ``<raw_dir>/loanbook`` (the default book, faults included) when its CSVs are
-    missing, then converts it with Module 1's converter into ``<processed_dir>/loanbook``.
+    Generates the raw loan book (the default book, faults included) when its CSVs are
+    missing, then converts it with Module 1's converter into the processed lake; both places
+    come from the lake layout (``Module_1_Foundations/common/lake.py``).
     """
     from Module_3_Analytics_Eng.sample_lake import build_lake
 
-    settings = settings or get_settings()
-    root = settings.processed_dir / "loanbook"
-    if all(any((root / table).rglob("*.parquet")) for table in TABLE_NAMES):
+    layout = LakeLayout.from_settings(settings or get_settings())
+    root = layout.processed_root
+    if all(any(layout.snapshot_table(table).rglob("*.parquet")) for table in TABLES):
         return root
-    raw = settings.raw_dir / "loanbook"
-    if not all((raw / f"{table}.csv").is_file() for table in TABLE_NAMES):
+    if not all(layout.raw_csv(table).is_file() for table in TABLES):
         from Module_1_Foundations.datasets.loanbook_generator import (
             GeneratorConfig,
             generate,
         )
 
-        print(f"no loan book in {raw}: generating {loans:,} loans", file=sys.stderr)
-        generate(GeneratorConfig(loans=loans), raw, show_progress=False)
-    print(f"no Parquet lake in {root}: converting {raw}", file=sys.stderr)
-    root, method = build_lake(raw, settings.processed_dir)
-    print(f"lake ready in {root} ({method})", file=sys.stderr)
+        print(f"no loan book in {layout.raw_root}: generating {loans:,} loans", file=sys.stderr)
+        generate(GeneratorConfig(loans=loans), layout.raw_root, show_progress=False)
+    print(f"no Parquet lake in {root}: converting {layout.raw_root}", file=sys.stderr)
+    build_lake(layout.raw_root, root)
+    print(f"lake ready in {root}", file=sys.stderr)
     return root
 
 

@@ -21,8 +21,14 @@ dbt-screenshots: setup system-deps dbt-build ## screenshot the dbt docs (lineage
 dbt-bigquery-check: setup ## compile the project for BigQuery offline (dummy credentials) and parse it with sqlglot
 	$(PYTEST) -q Module_3_Analytics_Eng/tests/test_bigquery_compile.py
 
-# Module 3's own linter: sqlfluff (dbt templater) on the models and singular tests. The dbt
-# templater needs the profile's variables: a throwaway warehouse under the ignored target/.
+# Module 3's own linters: sqlfluff (dbt templater) on the models and singular tests, and
+# dbt-score on the project's metadata (descriptions, owners, key tests, model size; the project
+# must score at least M3_DBT_SCORE_MIN of 10). Both need the profile's variables: a throwaway
+# warehouse and dbt-score's manifest under the ignored target/ (the docs' manifest stays).
+M3_LINT_DBT := $(M3_DBT) --duckdb-path $(M3_PROJECT)/target/sqlfluff.duckdb
+M3_DBT_SCORE_MIN ?= 9.0
 lint:: setup
-	$(M3_DBT) --duckdb-path $(M3_PROJECT)/target/sqlfluff.duckdb --exec -- \
-	  $(VENV)/bin/sqlfluff lint models tests/singular
+	$(M3_LINT_DBT) --exec -- $(VENV)/bin/sqlfluff lint models tests/singular
+	$(M3_LINT_DBT) -- --quiet parse --target-path target/dbt-score
+	$(M3_LINT_DBT) --exec -- $(VENV)/bin/dbt-score lint --manifest target/dbt-score/manifest.json \
+	  --fail-project-under $(M3_DBT_SCORE_MIN) --show failing-items

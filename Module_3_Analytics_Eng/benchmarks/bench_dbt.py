@@ -5,7 +5,7 @@ On a 1 000 000-loan book (with its ~25 M instalments), measured in one run:
 1. dbt's fixed start-up cost: a full parse (``dbt parse --no-partial-parse``) and an empty
    ``dbt run`` (partial parse + connection + run hooks, no model);
 2. the full ``dbt build`` (models + every test) on the book minus its last daily load;
-3. the incremental ``dbt run`` after that last load lands as a ``dt=`` partition;
+3. the incremental ``dbt run`` after that last load lands as a load-date partition;
 4. the same transformations as plain SQL: the SQL dbt compiled for each model, executed in
    dependency order straight in DuckDB (``create table/view as``), no dbt, no tests;
 5. 2 and 3 again on a second book that ends on an ordinary mid-month day: the main book's
@@ -32,11 +32,12 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
+from Module_1_Foundations.common.lake import LakeLayout
+from Module_1_Foundations.common.settings import load_settings
 from Module_1_Foundations.datasets.loanbook_generator import FaultRates, GeneratorConfig, generate
 from Module_3_Analytics_Eng import dbt_runner
 from Module_3_Analytics_Eng.sample_lake import append_held_back, build_lake, split_day
+from Module_3_Analytics_Eng.warehouse import connect_warehouse
 
 #: The main book's last issue date and export date.
 BOOK_END = date(2025, 6, 30)
@@ -60,37 +61,41 @@ def book_config(loans: int, end: date = BOOK_END) -> GeneratorConfig:
     )
 
 
+def layout_under(folder: Path) -> LakeLayout:
+    """The lake layout with its raw and processed data folders under ``folder``."""
+    return LakeLayout.from_settings(
+        load_settings(raw_dir=folder / "raw", processed_dir=folder / "processed")
+    )
+
+
 def prepare_lake(
     work: Path, loans: int, last_load: date = LAST_LOAD, end: date = BOOK_END
-) -> tuple[Path, Path, str, float]:
+) -> tuple[Path, Path, float]:
     """Generate + convert once (cached in work); return a fresh copy split at last_load."""
     suffix = "" if end == BOOK_END else f"_to_{end.isoformat()}"
-    raw = work / f"raw_{loans}{suffix}"
-    processed = work / f"processed_{loans}{suffix}"
-    method = "cached"
+    book = layout_under(work / f"book_{loans}{suffix}")
+    ready = book.processed_root / "_ready"
     started = time.perf_counter()
-    if not (raw / "manifest.json").exists():
-        print(f"generating {loans:,} loans into {raw} ...", file=sys.stderr, flush=True)
-        generate(book_config(loans, end), raw, show_progress=False)
-    if not (processed / "loanbook" / "_ready").exists():
-        print(f"converting to Parquet in {processed} ...", file=sys.stderr, flush=True)
-        shutil.rmtree(processed, ignore_errors=True)
-        _root, method = build_lake(raw, processed)
-        (processed / "loanbook" / "_ready").write_text(method)
-    else:
-        method = (processed / "loanbook" / "_ready").read_text()
+    if not book.raw_csv("loans").exists():
+        print(f"generating {loans:,} loans into {book.raw_root} ...", file=sys.stderr, flush=True)
+        generate(book_config(loans, end), book.raw_root, show_progress=False)
+    if not ready.exists():
+        print(f"converting to Parquet in {book.processed_root} ...", file=sys.stderr, flush=True)
+        shutil.rmtree(book.processed_root, ignore_errors=True)
+        build_lake(book.raw_root, book.processed_root)
+        ready.touch()
     prepare_seconds = time.perf_counter() - started
-    lake = work / "run" / "lake" / "loanbook"
-    held = work / "run" / "held_back"
     shutil.rmtree(work / "run", ignore_errors=True)
-    shutil.copytree(processed / "loanbook", lake, ignore=shutil.ignore_patterns("_ready"))
+    lake = layout_under(work / "run").processed_root
+    held = work / "run" / "held_back"
+    shutil.copytree(book.processed_root, lake, ignore=shutil.ignore_patterns("_ready"))
     split_day(lake, last_load, hold_back=held)
-    return lake, held, method, prepare_seconds
+    return lake, held, prepare_seconds
 
 
 def ordinary_day(work: Path, loans: int) -> dict[str, Any]:
     """Full build, then the incremental run, on the book that ends on ORDINARY_DAY."""
-    lake, held, _method, _seconds = prepare_lake(work, loans, ORDINARY_DAY, ORDINARY_DAY)
+    lake, held, _seconds = prepare_lake(work, loans, ORDINARY_DAY, ORDINARY_DAY)
     runs = work / "run"
     env = dbt_runner.dbt_env(duckdb_path=runs / "dbt.duckdb", root=lake, target="dev")
     full_wall, _r, full = timed_dbt(["build"], env, runs / "full")
@@ -140,14 +145,17 @@ def test_seconds(results: dict) -> float:
     )
 
 
-def plain_sql(manifest_path: Path, db_path: Path, extension_dir: str) -> float:
-    """Run the SQL dbt compiled for every model, in dependency order, straight in DuckDB."""
+def plain_sql(manifest_path: Path, env: dict[str, str], db_path: Path) -> float:
+    """Run the SQL dbt compiled for every model, in dependency order, straight in DuckDB.
+
+    ``db_path`` is a second warehouse, opened like dbt's (``env``: httpfs, the S3 secret).
+    """
     manifest = json.loads(manifest_path.read_text())
     models = {k: n for k, n in manifest["nodes"].items() if n["resource_type"] == "model"}
     order = TopologicalSorter(
         {k: [d for d in n["depends_on"]["nodes"] if d in models] for k, n in models.items()}
     ).static_order()
-    con = duckdb.connect(str(db_path), config={"extension_directory": extension_dir})
+    con = connect_warehouse({**env, "HDP_DUCKDB_PATH": str(db_path)}, read_only=False)
     try:
         started = time.perf_counter()
         schemas = {n["schema"] for n in models.values()}
@@ -171,8 +179,8 @@ def plain_sql(manifest_path: Path, db_path: Path, extension_dir: str) -> float:
         con.close()
 
 
-def count(db_path: Path, relation: str) -> int:
-    with duckdb.connect(str(db_path), read_only=True) as con:
+def count(env: dict[str, str], db_path: Path, relation: str) -> int:
+    with connect_warehouse({**env, "HDP_DUCKDB_PATH": str(db_path)}) as con:
         return con.execute(f"select count(*) from {relation}").fetchone()[0]
 
 
@@ -188,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work_dir
     work.mkdir(parents=True, exist_ok=True)
 
-    lake, held, method, prepare_seconds = prepare_lake(work, loans)
+    lake, held, prepare_seconds = prepare_lake(work, loans)
     runs = work / "run"
     db = runs / "dbt.duckdb"
     env = dbt_runner.dbt_env(duckdb_path=db, root=lake, target="dev")
@@ -209,21 +217,18 @@ def main(argv: list[str] | None = None) -> int:
     run_wall, _r, rerun = timed_dbt(["run", "--full-refresh"], env, runs / "full_refresh_run")
     run_models = model_seconds(rerun)
 
-    plain_wall = plain_sql(
-        runs / "full" / "target" / "manifest.json",
-        runs / "plain.duckdb",
-        env["HDP_DUCKDB_EXTENSION_DIR"],
-    )
-    repayments = count(db, "loanbook_core.fct_repayments")
-    assert count(runs / "plain.duckdb", "loanbook_core.fct_loans") <= count(
-        db, "loanbook_core.fct_loans"
+    plain_db = runs / "plain.duckdb"
+    plain_wall = plain_sql(runs / "full" / "target" / "manifest.json", env, plain_db)
+    repayments = count(env, db, "loanbook_core.fct_repayments")
+    assert count(env, plain_db, "loanbook_core.fct_loans") <= count(
+        env, db, "loanbook_core.fct_loans"
     )
 
     ordinary = ordinary_day(work, loans)
     ordinary_ratio = ordinary["incremental_model_s"] / ordinary["full_model_s"]
 
     rows = [
-        ("loan book", f"{loans:,} loans, {repayments:,} instalments (lake: {method})"),
+        ("loan book", f"{loans:,} loans, {repayments:,} instalments"),
         ("generate + convert (cached after the first run)", f"{prepare_seconds:8.1f} s"),
         ("dbt start-up: full parse (--no-partial-parse)", f"{parse_wall:8.1f} s"),
         ("dbt start-up: empty run (partial parse + connect + hooks)", f"{empty_wall:8.1f} s"),

@@ -12,9 +12,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
+from Module_1_Foundations.common.lake import DATASET
 from Module_1_Foundations.datasets.loanbook_generator import (
     FaultRates,
     GeneratorConfig,
@@ -22,6 +22,7 @@ from Module_1_Foundations.datasets.loanbook_generator import (
 )
 from Module_3_Analytics_Eng import dbt_runner
 from Module_3_Analytics_Eng.sample_lake import build_lake
+from Module_3_Analytics_Eng.warehouse import connect_warehouse
 
 #: The book's last day: loans are issued up to it (instalments fall due up to the 28th).
 LAST_DAY = date(2025, 6, 30)
@@ -55,21 +56,24 @@ class Warehouse:
     work: Path
     runs: int = field(default=0)
 
+    def env(self) -> dict[str, str]:
+        return dbt_runner.dbt_env(duckdb_path=self.path, root=self.lake_root, target="dev")
+
     def dbt(self, *args: str) -> Any:
         self.runs += 1
-        env = dbt_runner.dbt_env(duckdb_path=self.path, root=self.lake_root, target="dev")
+        env = self.env()
         run_dir = self.work / f"run{self.runs}"
         return dbt_runner.run_dbt(
             list(args), env, target_path=run_dir / "target", log_path=run_dir / "logs"
         )
 
     def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
-        with duckdb.connect(str(self.path), read_only=True) as con:
+        with connect_warehouse(self.env()) as con:
             return con.execute(sql, parameters).fetchall()
 
     def snapshot(self, relations: tuple[str, ...] = MARTS) -> dict[str, list[tuple]]:
         """Every row of each relation, in a deterministic order."""
-        with duckdb.connect(str(self.path), read_only=True) as con:
+        with connect_warehouse(self.env()) as con:
             return {r: con.execute(f"select * from {r} order by all").fetchall() for r in relations}
 
 
@@ -90,7 +94,7 @@ def assert_ok(result: Any) -> None:
 
 @pytest.fixture(scope="session")
 def raw_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("raw") / "loanbook"
+    out = tmp_path_factory.mktemp("raw") / DATASET
     generate(BOOK, out, show_progress=False)
     return out
 
@@ -98,13 +102,12 @@ def raw_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def base_lake(raw_book: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The processed lake of the whole book (read-only: copy it before changing it)."""
-    root, _method = build_lake(raw_book, tmp_path_factory.mktemp("processed"))
-    return root
+    return build_lake(raw_book, tmp_path_factory.mktemp("processed") / DATASET)
 
 
 @pytest.fixture
 def lake_copy(base_lake: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "processed" / "loanbook"
+    target = tmp_path / "processed" / DATASET
     shutil.copytree(base_lake, target)
     return target
 

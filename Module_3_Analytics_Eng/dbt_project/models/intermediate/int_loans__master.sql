@@ -4,7 +4,7 @@
         unique_key='loan_id',
         on_schema_change='fail',
         incremental_strategy='merge',
-        cluster_by=(['loan_id'] if target.type == 'bigquery' else none),
+        cluster_by=cluster_columns(['loan_id']),
     )
 }}
 

@@ -3,12 +3,9 @@
         materialized='incremental',
         unique_key='due_date',
         on_schema_change='fail',
-        incremental_strategy=('insert_overwrite' if target.type == 'bigquery' else 'delete+insert'),
-        partition_by=(
-            {'field': 'due_date', 'data_type': 'date', 'granularity': 'day'}
-            if target.type == 'bigquery' else none
-        ),
-        cluster_by=(['loan_id'] if target.type == 'bigquery' else none),
+        incremental_strategy=replace_strategy('partition'),
+        partition_by=date_partition('due_date', 'day'),
+        cluster_by=cluster_columns(['loan_id']),
     )
 }}
 

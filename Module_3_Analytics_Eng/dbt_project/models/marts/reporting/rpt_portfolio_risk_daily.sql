@@ -3,18 +3,20 @@
         materialized='incremental',
         unique_key='date_day',
         on_schema_change='fail',
-        incremental_strategy=('merge' if target.type == 'bigquery' else 'delete+insert'),
+        incremental_strategy=replace_strategy('key'),
     )
 }}
 
 -- Portfolio risk by day: for every calendar day from the first issue to the last activity,
--- the day's flows (issued, due, repaid, defaulted) and the book at the end of the day
--- (active loans, outstanding principal, instalments past due, default rate to date).
--- Incremental: the days from the earliest date a reprocessed row can touch are rebuilt, and
--- the running totals continue from the stored day before.
+-- the day's flows (int_portfolio__daily_activity) and the book at the end of the day (active
+-- loans, outstanding principal, instalments past due, default rate to date).
+-- Incremental by a date window (var incremental_lookback_days): the days from the earliest
+-- date a reprocessed row can touch are rebuilt, and the running totals continue from the
+-- stored day before.
 
 {#- a payment can arrive this many days before its due date (the generator: 3) -#}
 {%- set early_payment_days = 5 -%}
+{%- set loans = ref('fct_loans') -%}
 
 {%- if is_incremental() -%}
     {%- set first_day -%}
@@ -28,109 +30,26 @@
         )
     {%- endset -%}
 {%- else -%}
-    {%- set first_day = "(select min(issue_date) from " ~ ref('fct_loans') ~ ")" -%}
+    {%- set first_day = "(select min(issue_date) from " ~ loans ~ ")" -%}
 {%- endif %}
 
 with
-
--- each read of a mart is its own CTE with its own date filter: a CTE read twice is
--- materialized whole (19 M instalments at 1 M loans) before either filter applies
-issued_loans as (
-
-    select
-        issue_date,
-        loan_amount
-    from {{ ref('fct_loans') }}
-    where issue_date >= {{ first_day }}
-
-),
-
-closed_loans as (
-
-    select
-        closed_date,
-        is_default,
-        defaulted_balance
-    from {{ ref('fct_loans') }}
-    where closed_date >= {{ first_day }}
-
-),
-
-due_repayments as (
-
-    select
-        due_date,
-        days_past_due
-    from {{ ref('fct_repayments') }}
-    where due_date >= {{ first_day }}
-
-),
-
-paid_repayments as (
-
-    select
-        payment_date,
-        principal_paid,
-        days_past_due
-    from {{ ref('fct_repayments') }}
-    where payment_date >= {{ first_day }}
-
-),
 
 calendar as (
 
     {#- to the last day anything happened (issue, due date, payment) -#}
     {{ date_spine_days(
-        'greatest(' ~ first_day ~ ', (select min(issue_date) from ' ~ ref('fct_loans') ~ '))',
+        'greatest(' ~ first_day ~ ', (select min(issue_date) from ' ~ loans ~ '))',
         '(select max(greatest(issue_date, coalesce(last_due_date, issue_date), '
-        ~ 'coalesce(last_payment_date, issue_date))) from ' ~ ref('fct_loans') ~ ')'
+        ~ 'coalesce(last_payment_date, issue_date))) from ' ~ loans ~ ')'
     ) }}
 
 ),
 
-issued as (
+activity as (
 
-    select
-        issue_date as activity_date,
-        count(*) as loans_issued,
-        sum(loan_amount) as amount_issued
-    from issued_loans
-    group by issue_date
-
-),
-
-closed as (
-
-    select
-        closed_date as activity_date,
-        count(*) as loans_closed,
-        sum(case when is_default then 1 else 0 end) as loans_defaulted,
-        sum(defaulted_balance) as defaulted_balance
-    from closed_loans
-    group by closed_date
-
-),
-
-due as (
-
-    select
-        due_date as activity_date,
-        count(*) as instalments_due,
-        -- an instalment paid late is past due from its due date until its payment date
-        sum(case when days_past_due > 0 then 1 else 0 end) as became_past_due
-    from due_repayments
-    group by due_date
-
-),
-
-paid as (
-
-    select
-        payment_date as activity_date,
-        sum(principal_paid) as principal_repaid,
-        sum(case when days_past_due > 0 then 1 else 0 end) as past_due_settled
-    from paid_repayments
-    group by payment_date
+    select * from {{ ref('int_portfolio__daily_activity') }}
+    where activity_date >= {{ first_day }}
 
 ),
 
@@ -161,20 +80,18 @@ daily as (
 
     select
         calendar.date_day,
-        coalesce(issued.loans_issued, 0) as loans_issued,
-        coalesce(issued.amount_issued, 0) as amount_issued,
-        coalesce(due.instalments_due, 0) as instalments_due,
-        coalesce(paid.principal_repaid, 0) as principal_repaid,
-        coalesce(closed.loans_closed, 0) as loans_closed,
-        coalesce(closed.loans_defaulted, 0) as loans_defaulted,
-        coalesce(closed.defaulted_balance, 0) as defaulted_balance,
-        coalesce(due.became_past_due, 0) - coalesce(paid.past_due_settled, 0)
+        coalesce(activity.loans_issued, 0) as loans_issued,
+        coalesce(activity.amount_issued, 0) as amount_issued,
+        coalesce(activity.instalments_due, 0) as instalments_due,
+        coalesce(activity.principal_repaid, 0) as principal_repaid,
+        coalesce(activity.loans_closed, 0) as loans_closed,
+        coalesce(activity.loans_defaulted, 0) as loans_defaulted,
+        coalesce(activity.defaulted_balance, 0) as defaulted_balance,
+        coalesce(activity.became_past_due, 0) - coalesce(activity.past_due_settled, 0)
             as change_in_past_due
     from calendar
-    left join issued on calendar.date_day = issued.activity_date
-    left join due on calendar.date_day = due.activity_date
-    left join paid on calendar.date_day = paid.activity_date
-    left join closed on calendar.date_day = closed.activity_date
+    left join activity
+        on calendar.date_day = activity.activity_date
 
 ),
 
@@ -208,20 +125,27 @@ running as (
     from daily
     cross join carried
 
+),
+
+final as (
+
+    select
+        date_day,
+        cast(loans_issued as int64) as loans_issued,
+        cast(amount_issued as numeric(18, 2)) as amount_issued,
+        cast(instalments_due as int64) as instalments_due,
+        cast(principal_repaid as numeric(18, 2)) as principal_repaid,
+        cast(loans_defaulted as int64) as loans_defaulted,
+        cast(defaulted_balance as numeric(18, 2)) as defaulted_balance,
+        cast(active_loans as int64) as active_loans,
+        cast(outstanding_principal as numeric(18, 2)) as outstanding_principal,
+        cast(instalments_past_due as int64) as instalments_past_due,
+        cast(loans_issued_to_date as int64) as loans_issued_to_date,
+        cast(loans_defaulted_to_date as int64) as loans_defaulted_to_date,
+        {{ safe_ratio('loans_defaulted_to_date', 'loans_issued_to_date') }}
+            as default_rate_to_date
+    from running
+
 )
 
-select
-    date_day,
-    cast(loans_issued as int64) as loans_issued,
-    cast(amount_issued as numeric(18, 2)) as amount_issued,
-    cast(instalments_due as int64) as instalments_due,
-    cast(principal_repaid as numeric(18, 2)) as principal_repaid,
-    cast(loans_defaulted as int64) as loans_defaulted,
-    cast(defaulted_balance as numeric(18, 2)) as defaulted_balance,
-    cast(active_loans as int64) as active_loans,
-    cast(outstanding_principal as numeric(18, 2)) as outstanding_principal,
-    cast(instalments_past_due as int64) as instalments_past_due,
-    cast(loans_issued_to_date as int64) as loans_issued_to_date,
-    cast(loans_defaulted_to_date as int64) as loans_defaulted_to_date,
-    {{ safe_ratio('loans_defaulted_to_date', 'loans_issued_to_date') }} as default_rate_to_date
-from running
+select * from final
