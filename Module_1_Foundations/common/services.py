@@ -91,7 +91,7 @@ class ServiceSpec:
     run_dir: Path
     #: the child's whole environment; ``None``: this process's
     env: Mapping[str, str] | None = None
-    #: working directory; ``None``: ``run_dir``
+    #: working directory (created by :func:`start`); ``None``: ``run_dir``
     cwd: Path | None = None
     #: the console log (stdout + stderr, appended); ``None``: ``run_dir/<name>.log``
     log_to: Path | None = None
@@ -280,8 +280,9 @@ def start(spec: ServiceSpec) -> dict[str, Any]:
             f"{spec.name} cannot start: port(s) {', '.join(busy)} on {HOST} are in use: "
             f"{spec.busy_ports_hint}"
         )
-    spec.run_dir.mkdir(parents=True, exist_ok=True)
-    spec.log_file.parent.mkdir(parents=True, exist_ok=True)
+    for folder in (spec.run_dir, spec.cwd, spec.log_file.parent):
+        if folder is not None:
+            Path(folder).mkdir(parents=True, exist_ok=True)
     with open(spec.log_file, "ab") as log:
         process = subprocess.Popen(
             list(spec.argv),
