@@ -112,7 +112,7 @@ class ServiceSpec:
 
     @property
     def log_file(self) -> Path:
-        return Path(self.log_to) if self.log_to is not None else self.run_dir / f"{self.name}.log"
+        return Path(self.log_to or Path(self.run_dir) / f"{self.name}.log")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,7 +198,10 @@ def read_record(spec: ServiceSpec) -> dict[str, Any] | None:
         record = json.loads(spec.pid_file.read_text())
     except (OSError, ValueError):
         return None
-    return record if isinstance(record, dict) and "pid" in record else None
+    if not isinstance(record, dict) or "pid" not in record:
+        return None
+    record.setdefault("pgid", record["pid"])  # a session leader's group id is its pid
+    return record
 
 
 def _record_alive(record: dict[str, Any]) -> bool:

@@ -22,7 +22,6 @@ import logging
 import os
 import secrets
 import shutil
-import signal
 import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,19 +31,17 @@ from Module_1_Foundations.common import services
 from Module_1_Foundations.common.cli import ArgumentParser, run_cli
 from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.logs import setup_logging
-from Module_1_Foundations.common.services import ServiceSpec, StopStep, free_port, port_in_use
+from Module_1_Foundations.common.services import ServiceSpec, free_port, port_in_use
 from Module_1_Foundations.common.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 START_TIMEOUT = 60.0
-STOP_TIMEOUT = 20.0
 HOST = services.HOST
 #: ports besides S3's, each with a gRPC twin; the persistent server derives them from the S3 port
 PORT_NAMES = ("master", "volume", "filer", "admin", "s3.grpc")
 #: the services whose gRPC port is their HTTP port + 10 000 (``weed``'s own convention)
 GRPC_TWINS = ("master", "volume", "filer", "admin")
-STOP_STEPS = (StopStep(signal.SIGTERM, STOP_TIMEOUT), StopStep(signal.SIGKILL, 5.0))
 
 
 class LocalS3(NamedTuple):
@@ -165,7 +162,7 @@ def weed_spec(
         health=lambda: healthy(*server, timeout=1.0),
         ports=listener_ports(ports),
         start_timeout=START_TIMEOUT,
-        stop_steps=STOP_STEPS,
+        stop_steps=services.TERM_THEN_KILL,  # SIGTERM the group, SIGKILL after 20 s
         details={"endpoint_url": server.endpoint_url, "data_dir": str(data_dir)},
         **changes,
     )
