@@ -55,8 +55,10 @@ from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.io import write_json_atomic
 
 HOST = "127.0.0.1"
-#: how often :func:`wait_healthy` and :func:`stop` look again
+#: how often :func:`stop` looks again; :func:`wait_healthy` starts there and backs off to
+#: HEALTH_POLL_MAX, so a slow start (Airflow: minutes on a busy machine) is not hammered
 POLL_SECONDS = 0.2
+HEALTH_POLL_MAX = 2.0
 
 
 @dataclass(frozen=True)
@@ -332,6 +334,7 @@ def wait_healthy(spec: ServiceSpec, timeout: float | None = None) -> float:
     timeout = spec.start_timeout if timeout is None else timeout
     started = time.monotonic()
     deadline = started + timeout
+    pause = POLL_SECONDS
     while True:
         record = read_record(spec)
         if record is None or not _record_alive(record):
@@ -347,7 +350,8 @@ def wait_healthy(spec: ServiceSpec, timeout: float | None = None) -> float:
                 f"{spec.name} was not healthy within {timeout:.0f} s; see {spec.log_file}: "
                 f"{log_tail(spec.log_file)}"
             )
-        time.sleep(POLL_SECONDS)
+        time.sleep(min(pause, max(deadline - time.monotonic(), 0.0)))
+        pause = min(pause * 1.5, HEALTH_POLL_MAX)
 
 
 def _wait_gone(record: dict[str, Any], timeout: float) -> bool:
