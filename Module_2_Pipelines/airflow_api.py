@@ -2,11 +2,13 @@
 
 Only the calls this learning path needs, on the standard library (``urllib``)::
 
-    client = ApiClient(8080, "admin", password)
+    client = ApiClient(8080, "admin", password)   # or airflow_local.client()
+    before = datetime.now(UTC)
     run_id, rerun = client.trigger("loanbook_daily_etl", "2024-01-05T00:00:00Z", {})
     client.wait_for_run("loanbook_daily_etl", run_id)                   # -> "success"
-    # a DAG scheduled on an Asset: its run appears once the asset event arrives
-    client.wait_for_dag_run("loanbook_risk_model", after=before_trigger)  # -> the run's dict
+    # a DAG scheduled on an Asset (it starts paused too): its run appears after the event
+    client.unpause("loanbook_risk_model")
+    client.wait_for_dag_run("loanbook_risk_model", after=before, run_type="asset_triggered")
 
 ``Module_2_Pipelines/airflow_local.py`` runs the local Airflow and gives a logged-in client
 (``airflow_local.client()``); this file knows nothing of processes.
