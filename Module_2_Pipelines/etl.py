@@ -39,8 +39,7 @@ from typing import Any
 from Module_1_Foundations.common.cli import ArgumentParser, run_cli
 from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.io import sha256_file, write_json_atomic
-from Module_1_Foundations.common.logs import LOG_FORMAT, IsoFormatter, setup_logging
-from Module_1_Foundations.common.paths import REPO_ROOT
+from Module_1_Foundations.common.logs import LOG_FORMAT, IsoFormatter, RunIdFilter, setup_logging
 from Module_1_Foundations.common.settings import Settings, get_settings
 from Module_1_Foundations.datasets.loanbook_schema import TABLES, TableSpec
 
@@ -124,9 +123,9 @@ def manifest_key(settings: Settings, day: date) -> str:
 
 
 def pipeline_log_dir() -> Path:
-    """``Module_2_Pipelines/logs`` (``HDP_PIPELINE_LOG_DIR`` overrides it, e.g. in tests)."""
-    override = os.environ.get("HDP_PIPELINE_LOG_DIR")
-    return Path(override) if override else REPO_ROOT / MODULE / "logs"
+    """The setting ``pipeline_log_dir``: ``Module_2_Pipelines/logs`` unless
+    ``HDP_PIPELINE_LOG_DIR`` says otherwise (tests point it at a temporary folder)."""
+    return Path(get_settings().pipeline_log_dir)
 
 
 @contextlib.contextmanager
@@ -141,12 +140,7 @@ def pipeline_log(run_id: str, step: str, *, name: str = "etl") -> Iterator[Path]
     folder.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(folder / f"{name}.log", encoding="utf-8")
     handler.setFormatter(IsoFormatter(LOG_FORMAT))
-
-    def _tag(record: logging.LogRecord) -> bool:
-        record.run_id = run_id
-        return True
-
-    handler.addFilter(_tag)
+    handler.addFilter(RunIdFilter(run_id))
     owner = logging.getLogger(MODULE)
     owner.addHandler(handler)
     previous = owner.level
