@@ -32,7 +32,7 @@ import logging
 import shutil
 import time
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from Module_1_Foundations.common.cli import ArgumentParser, run_cli
 from Module_1_Foundations.common.errors import UserError
@@ -45,6 +45,9 @@ from Module_2_Pipelines.object_store_steps import list_keys, load, partition_fil
 from Module_2_Pipelines.pipeline import DEFAULT_LOANS, DEFAULT_MAX_REJECT_RATE
 from Module_2_Pipelines.run_log import MODULE, pipeline_log, pipeline_log_dir
 from Module_2_Pipelines.run_manifest import build_manifest, publish, write_manifest
+
+if TYPE_CHECKING:  # the generator imports numpy and scipy: only inside extract at run time
+    from Module_1_Foundations.datasets.loanbook_generator import GeneratorConfig
 
 __all__ = [
     "ContractError",
@@ -99,7 +102,7 @@ def id_prefix_for(day: date) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def live_book(layout: LakeLayout) -> Any:
+def live_book(layout: LakeLayout) -> GeneratorConfig:
     """The book the daily drops report repayments of: the full-book export's generator config
     (``<raw>/loanbook/manifest.json``), or the generator's defaults (``make generate``)."""
     from Module_1_Foundations.datasets.loanbook_generator import (
@@ -124,7 +127,7 @@ def extract(
     loans: int = DEFAULT_LOANS,
     settings: Settings | None = None,
     reland: bool = False,
-    book: Any = None,
+    book: GeneratorConfig | None = None,
 ) -> dict[str, Any]:
     """Land the vendor's raw drop for ``day`` in ``<raw>/loanbook/daily/<day>/``.
 
