@@ -68,6 +68,12 @@ dbt_project/
 Module_2_Pipelines/etl.py
 Module_2_Pipelines/airflow_local.py
 Module_2_Pipelines/airflow_api.py
+Module_2_Pipelines/assets.py
+Module_2_Pipelines/pipeline.py
+Module_2_Pipelines/contract.py
+Module_2_Pipelines/object_store_steps.py
+Module_2_Pipelines/run_log.py
+Module_2_Pipelines/run_manifest.py
 """
 PARALLELISM = 4
 START_TIMEOUT = 300.0  # healthy in 30-50 s here; 275 s once with load average 11 on 2 cores
