@@ -5,8 +5,8 @@ Only the calls this learning path needs, on the standard library (``urllib``)::
     client = ApiClient(8080, "admin", password)   # or airflow_local.client()
     client.unpause("loanbook_risk_model")  # scheduled on an Asset; new DAGs start paused
     before = datetime.now(UTC)
-    run_id, rerun = client.trigger("loanbook_daily_etl", "2024-01-05T00:00:00Z", {})
-    client.wait_for_run("loanbook_daily_etl", run_id)                   # -> "success"
+    run_id, rerun = client.trigger(DAG_ID, "2024-01-05T00:00:00Z", {})  # pipeline.DAG_ID
+    client.wait_for_run(DAG_ID, run_id)                                  # -> "success"
     # the asset event of the ETL's last task starts the risk model's run: wait for it
     client.wait_for_dag_run("loanbook_risk_model", after=before, run_type="asset_triggered")
 

@@ -41,6 +41,7 @@ from Module_1_Foundations.common.services import ServiceSpec
 from Module_1_Foundations.common.settings import Settings, get_settings
 from Module_2_Pipelines.airflow_api import ApiClient, base_url, health, is_healthy
 from Module_2_Pipelines.etl import pipeline_log_dir
+from Module_2_Pipelines.pipeline import DAG_ID
 
 SHIM = """\
 #!/bin/sh
@@ -53,7 +54,6 @@ case "$1" in
 esac
 exec "{airflow}" "$@"
 """
-DAG_ID = "loanbook_daily_etl"
 #: Folders the DAG processor scans, linked into ``<airflow_home>/dags`` under these names.
 DAG_SOURCES = ("Module_2_Pipelines", "capstone")
 #: Glob rules (gitignore syntax): what under the linked folders is not a DAG file.

@@ -57,11 +57,7 @@ def test_has_data_rows_ignores_the_header_and_blank_lines(tmp_path, text, expect
 def test_no_module_2_code_spells_a_lake_path_or_the_dag_id_itself():
     from Module_1_Foundations.common.paths import REPO_ROOT
 
-    sources = {
-        p: p.read_text()
-        for p in (REPO_ROOT / "Module_2_Pipelines").glob("*.py")
-        if p.name != "airflow_local.py"  # owned by the services seam, migrating separately
-    }
+    sources = {p: p.read_text() for p in (REPO_ROOT / "Module_2_Pipelines").glob("*.py")}
     assert sources
     assert [p.name for p, text in sources.items() if '"loanbook"' in text or "dt=" in text] == []
     assert [p.name for p, text in sources.items() if '"loanbook_daily_etl"' in text] == [
