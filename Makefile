@@ -37,7 +37,7 @@ $(CURDIR)/.tools/bin/uv:
 
 SYNC_FLAGS ?=
 setup: | $(UV) ## install uv if missing and sync the locked environment (idempotent, seconds)
-	@$(UV) sync --frozen --quiet $(SYNC_FLAGS)
+	@$(UV) sync --frozen --quiet --compile-bytecode $(SYNC_FLAGS)
 	@$(PY) -c "import Module_1_Foundations, capstone" \
 	  || { echo "error: the project is not importable from .venv: run 'make distclean setup'"; exit 1; }
 
