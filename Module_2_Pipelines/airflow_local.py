@@ -264,7 +264,8 @@ def _http_json(
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        # B310 is safe: the url is the local Airflow API (http://127.0.0.1:port) built here
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec B310
             raw = response.read()
             status = response.status
     except urllib.error.HTTPError as exc:
