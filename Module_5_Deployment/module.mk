@@ -35,10 +35,10 @@ security: setup ## bandit on the shipped code, and the secret scan against .secr
 	$(PY) -m Module_5_Deployment.secret_scan
 
 docs-build: setup ## build the MkDocs site into .state/site (strict: a broken link fails)
-	$(VENV)/bin/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 docs: docs-build ## serve the docs site on 127.0.0.1:8000 (DOCS_PORT)
-	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:$(DOCS_PORT) --no-livereload
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:$(DOCS_PORT) --no-livereload
 
 # Module 5's own linters, run by `make lint` and so by `make test`
 lint:: lint-workflows lint-dockerfiles security
