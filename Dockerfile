@@ -34,11 +34,13 @@ RUN /opt/uv/bin/uv sync --frozen --no-default-groups --group dashboard --no-inst
 
 FROM uv AS object-store-deps
 ARG UV_SYSTEM_CERTS
-RUN /opt/uv/bin/uv sync --frozen --no-default-groups --group local-services --no-install-project
+RUN /opt/uv/bin/uv sync --frozen --only-group local-services --no-install-project
 
 # ---- the shared runtime: no uv, no compiler, one numeric non-root user ---------------------------
 FROM ${BASE_IMAGE} AS runtime
-RUN useradd --uid 10001 --user-group --create-home --home-dir /home/app --shell /usr/sbin/nologin app
+# /app (code, dbt's target/) and /state (Airflow home, warehouse, snapshots) belong to the user
+RUN useradd --uid 10001 --user-group --create-home --home-dir /home/app --shell /usr/sbin/nologin app \
+    && install -d -o 10001 -g 10001 /app /state
 ENV PATH=/opt/venv/bin:${PATH} \
     PYTHONPATH=/app \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -15,6 +15,7 @@ tracked files:
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -29,8 +30,9 @@ SCREENSHOTS_PAGE = "screenshots.md"
 
 
 def tracked_files(root: Path = REPO_ROOT) -> list[str]:
+    git = shutil.which("git") or "git"
     out = subprocess.run(
-        ["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True
+        [git, "ls-files"], cwd=root, capture_output=True, text=True, check=True
     ).stdout
     return [p for p in out.splitlines() if (root / p).is_file()]
 

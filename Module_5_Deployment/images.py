@@ -66,11 +66,19 @@ ROLES: dict[str, Role] = {
 }
 
 
+def tool(name: str) -> str:
+    """The absolute path of a program on PATH (bandit B607: never run a bare program name)."""
+    path = shutil.which(name)
+    if path is None:
+        raise UserError(f"{name} is missing: run 'make container-deps'")
+    return path
+
+
 def docker_daemon_answers() -> bool:
     """True when a Docker daemon answers ``docker info`` (the docker client alone is not enough)."""
     if shutil.which("docker") is None:
         return False
-    done = subprocess.run(["docker", "info"], capture_output=True, check=False, timeout=20)
+    done = subprocess.run([tool("docker"), "info"], capture_output=True, check=False, timeout=20)
     return done.returncode == 0
 
 
@@ -161,20 +169,19 @@ def build_base(engine: Engine) -> float:
     """podman only: make ``LOCAL_BASE`` from Debian packages unless it exists; seconds taken."""
     if engine.name != "podman" or engine.image_bytes(LOCAL_BASE) is not None:
         return 0.0
-    if shutil.which("debootstrap") is None:
-        raise UserError("debootstrap is missing: run 'make container-deps'")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="hdp-rootfs-") as rootfs:
         log.info("debootstrap %s into %s (about a minute)", DEBIAN_SUITE, rootfs)
         subprocess.run(
-            ["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}",
+            [tool("debootstrap"), "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}",
              DEBIAN_SUITE, rootfs, debian_mirror()],
             check=True, capture_output=True,
         )  # fmt: skip
-        tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
+        tar = subprocess.Popen([tool("tar"), "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
         subprocess.run(
-            ["podman", "import", "-", LOCAL_BASE], stdin=tar.stdout, check=True, capture_output=True
-        )
+            [tool("podman"), "import", "-", LOCAL_BASE],
+            stdin=tar.stdout, check=True, capture_output=True,
+        )  # fmt: skip
         tar.wait()
     return time.monotonic() - started
 

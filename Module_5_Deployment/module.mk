@@ -17,7 +17,7 @@ container-deps: ## Debian packages the image tests need without a Docker daemon 
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; \
 	  else echo "error: no Docker daemon and$$missing missing: run 'sudo apt-get install -y$$missing'"; exit 1; fi; fi
 
-image: setup container-deps ## build the role images (ROLE=all|converter|pipeline|dashboard) with docker, else podman
+image: setup container-deps ## build the role images (ROLE=all|converter|pipeline|dashboard|object-store) with docker, else podman
 	$(M5_IMAGES) build $(ROLE)
 
 image-base: setup container-deps ## podman only: build the local base image from Debian packages (Docker Hub unreachable)
