@@ -123,3 +123,12 @@ def test_contributing_covers_the_flow_the_path_asks_for():
     musts = ["git switch -c", "Conventional Commits", "git rebase origin/main",
              "--force-with-lease", "pull request", "make test", "pre-commit install"]  # fmt: skip
     assert [m for m in musts if m not in text] == []
+
+
+def test_image_layers_are_cached_between_runs_keyed_on_what_invalidates_them():
+    (cache,) = [s for s in _steps() if s.get("uses", "").startswith("actions/cache@")]
+    assert cache["with"]["path"] == "/var/lib/containers/storage"
+    for source in ("uv.lock", "'Dockerfile'", "Module_5_Deployment/dockerfile"):
+        assert source in cache["with"]["key"]
+    names = [s.get("name", "") for s in _steps()]
+    assert names.index(cache["name"]) < names.index("make test")
