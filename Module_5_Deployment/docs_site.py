@@ -22,8 +22,9 @@ from typing import Any
 
 from Module_1_Foundations.common.paths import REPO_ROOT
 
-#: tracked Markdown that is not a page: dbt docs blocks (Jinja), folder placeholders
-NOT_PAGES = re.compile(r"(^|/)(dbt_project/|data/|\.github/)|(^|/)logs/README\.md$")
+#: tracked Markdown that is not a page added by the hook: dbt docs blocks (Jinja), folder
+#: placeholders, and docs/ itself (MkDocs reads its docs_dir on its own)
+NOT_PAGES = re.compile(r"^docs/|(^|/)(dbt_project/|data/|\.github/)|(^|/)logs/README\.md$")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".svg", ".gif"}
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 SCREENSHOTS_PAGE = "screenshots.md"

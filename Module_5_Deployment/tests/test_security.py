@@ -44,13 +44,14 @@ def _tracked_python() -> list[Path]:
 
 
 def test_every_nosec_names_its_rule_and_says_why_on_the_line_above():
+    marker = "# no" + "sec"  # split, so this file holds no marker of its own
     unjustified = []
     for path in _tracked_python():
         lines = path.read_text().splitlines()
         for number, line in enumerate(lines):
-            if "# nosec" not in line:
+            if marker not in line:
                 continue
-            rules = re.findall(r"B\d{3}", line.split("# nosec", 1)[1])
+            rules = re.findall(r"B\d{3}", line.split(marker, 1)[1])
             above = lines[number - 1].strip() if number else ""
             if not rules or not all(above.startswith(f"# {rule} is safe") for rule in rules):
                 unjustified.append(f"{path.relative_to(REPO_ROOT)}:{number + 1}")
