@@ -224,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("base", help="podman: build the local Debian base image if missing")
     sub.add_parser("sizes", help="MB above the base image, against each role's budget")
     args = parser.parse_args(argv)
+    if args.command == "build":
+        _selected(args.role)  # a bad role is an error before any engine is probed
     setup_logging("Module_5_Deployment", "images")
     engine = Engine.detect()
     if args.command == "base":
