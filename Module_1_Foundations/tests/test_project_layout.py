@@ -36,7 +36,8 @@ def test_top_level_holds_exactly_the_learning_path_and_its_tooling():
     tooling = {
         "pyproject.toml", "uv.lock", "Makefile", ".ci", ".gitignore", ".env.example",
         ".pre-commit-config.yaml", ".hadolint.yaml", ".sqlfluff", ".sqlfluffignore",
-        ".dockerignore",
+        ".dockerignore", ".github", "CONTRIBUTING.md", ".secrets.baseline", "compose.yaml",
+        "mkdocs.yml", "docs",
     }  # fmt: skip
     assert required <= top, f"missing: {sorted(required - top)}"
     assert top <= required | tooling, (
