@@ -3,8 +3,9 @@
 Scheduled on the lake's daily Asset (``Module_2_Pipelines.assets.LOANBOOK_DAILY``, the ETL's
 publish outlet), or triggered by hand with params. One run, keyed on its logical date:
 
-    start -> dbt (cosmos DbtTaskGroup: one task per model, its tests after it) -> train ->
-    evaluate -> register -> score -> el_mart -> publish -> finish
+    start (refresh the dbt manifest if stale) -> dbt (cosmos DbtTaskGroup: one `dbt build` task
+    per model: the model, then its tests) -> train -> evaluate -> register -> score ->
+    el_mart -> publish -> finish
 
 Tests gate everything downstream: a failed dbt test fails its task, every later task is
 skipped as upstream-failed, and ``finish`` (which always runs) logs one line naming it and
@@ -21,10 +22,9 @@ from typing import Any
 
 from airflow.sdk import Param, chain, dag, get_current_context, task
 
+from capstone.risk_model_pipeline.pipeline import DAG_ID, WAREHOUSE_POOL
 from Module_2_Pipelines.assets import LOANBOOK_DAILY
 
-DAG_ID = "loanbook_risk_model"
-WAREHOUSE_POOL = "duckdb_warehouse"
 log = logging.getLogger(__name__)
 RETRIES = {"retries": 2, "retry_delay": timedelta(seconds=20), "retry_exponential_backoff": True}
 
@@ -44,7 +44,7 @@ def _dbt_group() -> Any:
         ProjectConfig,
         RenderConfig,
     )
-    from cosmos.constants import InvocationMode
+    from cosmos.constants import InvocationMode, TestBehavior
 
     from capstone.risk_model_pipeline.dbt_manifest import manifest_path
     from Module_1_Foundations.common.settings import get_settings
@@ -68,6 +68,10 @@ def _dbt_group() -> Any:
         execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
+            # one task per model running `dbt build` of it: the model, then its tests, so a
+            # failed test fails the model's task and gates everything downstream (half the
+            # dbt invocations of AFTER_EACH, which runs model and tests as two tasks)
+            test_behavior=TestBehavior.BUILD,
             exclude=["path:models/marts/risk"],  # built after scoring, by score/el_mart
             emit_datasets=False,
         ),
@@ -97,11 +101,11 @@ def loanbook_risk_model() -> None:
     @task
     def start() -> str:
         from capstone import serving_snapshot
-        from capstone.risk_model_pipeline.dbt_manifest import build_manifest
+        from capstone.risk_model_pipeline.dbt_manifest import ensure_manifest
 
         run_id = get_current_context()["run_id"]
         serving_snapshot.mark_run_started(run_id, _logical_date())
-        return str(build_manifest())
+        return str(ensure_manifest())
 
     @task
     def train() -> dict[str, Any]:

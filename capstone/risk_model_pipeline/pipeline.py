@@ -26,6 +26,9 @@ from Module_1_Foundations.common.io import sha256_file, write_json_atomic
 from Module_1_Foundations.common.paths import REPO_ROOT
 from Module_1_Foundations.common.settings import Settings, get_settings
 
+DAG_ID = "loanbook_risk_model"
+#: One slot: DuckDB allows one writer process (the dbt tasks, score and el_mart share it).
+WAREHOUSE_POOL = "duckdb_warehouse"
 RUNS = "risk_model/runs"
 RISK_MODELS = ("rsk_loan_scores", "rpt_expected_loss")
 FEATURES_SQL = """
@@ -85,10 +88,22 @@ def lineage(settings: Settings, manifest: Path | None) -> dict[str, str]:
 
 
 # --- train / evaluate -------------------------------------------------------------------
-def load_features(settings: Settings) -> Any:
+def open_warehouse(settings: Settings) -> Any:
+    """A read-only connection, after closing the handle in-process dbt keeps open.
+
+    dbt-duckdb holds a read-write connection after a run in this process (cosmos' DBT_RUNNER
+    tasks under ``dag.test()`` share one process), and DuckDB refuses a read-only one next to
+    it ("different configuration").
+    """
+    from Module_3_Analytics_Eng.dbt_runner import release_duckdb
     from Module_3_Analytics_Eng.warehouse import connect_warehouse
 
-    con = connect_warehouse(warehouse_env(settings), read_only=True)
+    release_duckdb()
+    return connect_warehouse(warehouse_env(settings), read_only=True)
+
+
+def load_features(settings: Settings) -> Any:
+    con = open_warehouse(settings)
     try:
         return con.execute(FEATURES_SQL).df()
     finally:

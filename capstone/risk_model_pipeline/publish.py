@@ -191,7 +191,6 @@ def build_tables(
     import pandas as pd
 
     from capstone.risk_model_pipeline import pipeline, registry
-    from Module_3_Analytics_Eng.warehouse import connect_warehouse
 
     folder = pipeline.run_dir(logical_date, settings)
     champion = registry.current_champion(settings)
@@ -200,7 +199,7 @@ def build_tables(
     version = str(champion.version)
     env = pipeline.warehouse_env(settings)
     bands = [settings.pd_decline_from, settings.pd_review_from]
-    con = connect_warehouse(env, read_only=True)
+    con = pipeline.open_warehouse(settings)
     try:
         loans = _arrow(con, LOANS_SQL, [version, logical_date, *bands, settings.lgd])
         tables = {
