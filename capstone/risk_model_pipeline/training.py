@@ -172,18 +172,28 @@ def fit_preparation(train: pd.DataFrame) -> dict[str, Any]:
             }
         )
         columns.append(
-            {"name": name, "input": name, "kind": "numeric", "median": median, "mean": mean,
-             "scale": scale}
-        )  # fmt: skip
+            {
+                "name": name,
+                "input": name,
+                "kind": "numeric",
+                "median": median,
+                "mean": mean,
+                "scale": scale,
+            }
+        )
     for name in CATEGORICAL_INPUTS:
         values = train[name].astype("object")
         categories = sorted(str(v) for v in values.dropna().unique())
         inputs.append({"name": name, "type": "category", "categories": categories})
         for category in categories:
             columns.append(
-                {"name": f"{name}={category}", "input": name, "kind": "onehot",
-                 "category": category}
-            )  # fmt: skip
+                {
+                    "name": f"{name}={category}",
+                    "input": name,
+                    "kind": "onehot",
+                    "category": category,
+                }
+            )
     prep = {"inputs": inputs, "columns": columns}
     matrix = prepare_matrix(prep, train)
     for col, mean in zip(columns, matrix.mean(axis=0), strict=True):
@@ -297,8 +307,15 @@ def _sklearn_tree_nodes(tree: Any) -> list[dict[str, Any]]:
         ids[i] = node_id
         counts = t.value[i][0] * t.weighted_n_node_samples[i]
         pd_ = float(counts[1] / counts.sum()) if counts.size > 1 else 0.0
-        nodes.append({"id": node_id, "feature": None, "threshold": None, "pd": pd_,
-                      "n": int(t.n_node_samples[i])})  # fmt: skip
+        nodes.append(
+            {
+                "id": node_id,
+                "feature": None,
+                "threshold": None,
+                "pd": pd_,
+                "n": int(t.n_node_samples[i]),
+            }
+        )
         if t.children_left[i] != -1:
             left, right = add(t.children_left[i]), add(t.children_right[i])
             nodes[node_id].update(
