@@ -16,33 +16,30 @@ has to be Airflow-specific.
 
 Stopping: standalone starts its components (scheduler, dag-processor, api-server, triggerer) as
 children, and the LocalExecutor forks workers below them. A SIGTERM to the parent alone orphans
-them, so ``up`` starts standalone in its own session (``setsid``) and ``down`` signals the whole
-process group: SIGINT, then SIGTERM, then SIGKILL, each after a grace period.
+them, so ``up`` starts standalone in its own session (``setsid``) and ``down`` sends SIGINT to the
+parent alone, then SIGTERM and SIGKILL to what is left of the group, each after a grace period:
+``Module_1_Foundations/common/services.py`` does both; this file says how to run Airflow.
+The REST client (trigger, wait) is ``Module_2_Pipelines/airflow_api.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from Module_1_Foundations.common import services
 from Module_1_Foundations.common.cli import ArgumentParser, iso_date, run_cli
 from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.paths import REPO_ROOT
+from Module_1_Foundations.common.services import ServiceSpec
 from Module_1_Foundations.common.settings import Settings, get_settings
+from Module_2_Pipelines.airflow_api import ApiClient, base_url, health, is_healthy
 from Module_2_Pipelines.etl import pipeline_log_dir
 
 SHIM = """\
@@ -70,14 +67,13 @@ __pycache__/
 dbt_project/
 Module_2_Pipelines/etl.py
 Module_2_Pipelines/airflow_local.py
+Module_2_Pipelines/airflow_api.py
 """
 PARALLELISM = 4
-START_TIMEOUT = 180.0
-STOP_GRACE = 20.0
+START_TIMEOUT = 300.0  # healthy in 30-50 s here; 275 s once with load average 11 on 2 cores
 SIMPLE_AUTH_MANAGER = (
     "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 )
-FINAL_RUN_STATES = {"success", "failed"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -96,10 +92,6 @@ class AirflowPaths:
         return self.home / "dags"
 
     @property
-    def pid_file(self) -> Path:
-        return self.home / "standalone.pid.json"
-
-    @property
     def password_file(self) -> Path:
         return self.home / "simple_auth_manager_passwords.json.generated"
 
@@ -114,10 +106,6 @@ class AirflowPaths:
     @property
     def task_logs(self) -> Path:
         return pipeline_log_dir() / "airflow"
-
-
-def base_url(port: int) -> str:
-    return f"http://127.0.0.1:{port}"
 
 
 def airflow_env(
@@ -202,93 +190,8 @@ def shell_exports(settings: Settings) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Processes
+# The standalone service: up, down, status
 # ---------------------------------------------------------------------------------------------
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie (exited, not yet reaped) counts as dead
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
-def group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes in a process group, read from /proc."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            members.append(int(entry.name))
-    return sorted(members)
-
-
-def read_pid_file(paths: AirflowPaths) -> dict[str, Any] | None:
-    try:
-        return json.loads(paths.pid_file.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
-def _http_json(
-    url: str,
-    *,
-    method: str = "GET",
-    body: Any = None,
-    token: str | None = None,
-    timeout: float = 10.0,
-) -> tuple[int, Any]:
-    """One HTTP call with a JSON body and answer; returns ``(status, parsed body)``."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw = response.read()
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        raw, status = exc.read(), exc.code
-    try:
-        return status, json.loads(raw) if raw else None
-    except ValueError:
-        return status, raw.decode(errors="replace")
-
-
-def health(port: int) -> dict[str, str] | None:
-    """Component -> status from ``/api/v2/monitor/health``, or ``None`` when nothing answers."""
-    try:
-        status, payload = _http_json(f"{base_url(port)}/api/v2/monitor/health", timeout=3)
-    except (OSError, urllib.error.URLError):
-        return None
-    if status != 200 or not isinstance(payload, dict):
-        return None
-    return {name: (part or {}).get("status", "unknown") for name, part in payload.items()}
-
-
-def is_healthy(report: dict[str, str] | None) -> bool:
-    wanted = ("metadatabase", "scheduler", "triggerer", "dag_processor")
-    return bool(report) and all(report.get(name) == "healthy" for name in wanted)
 
 
 def admin_password(paths: AirflowPaths) -> str | None:
@@ -306,136 +209,95 @@ def login_line(paths: AirflowPaths, port: int) -> str:
     )
 
 
-def up(settings: Settings | None = None, *, port: int | None = None, quiet: bool = False) -> dict:
-    """Start ``airflow standalone`` detached in its own session; wait until it is healthy."""
-    settings = settings or get_settings()
-    port = port or settings.airflow_port
+def standalone_spec(settings: Settings, port: int | None = None) -> ServiceSpec:
+    """``airflow standalone`` as a service: healthy once every component is and the admin
+    password exists; pid file ``<airflow_home>/airflow-standalone.pid.json``."""
     paths = AirflowPaths(Path(settings.airflow_home))
-    info = read_pid_file(paths)
-    if info and _alive(info["pid"]):
-        if not quiet:
-            print(f"Airflow is already running (pid {info['pid']}, port {info['port']})")
-            print(login_line(paths, info["port"]))
-        return info
-    if port_in_use(port):
-        raise UserError(
-            f"port {port} on 127.0.0.1 is in use by another program: stop it, or pick another "
-            f"port with HDP_AIRFLOW_PORT=8081 make airflow-up"
-        )
-    paths.home.mkdir(parents=True, exist_ok=True)
-    prepare_dags_folder(paths.dags)
-    write_shim(paths)
-    paths.console_log.parent.mkdir(parents=True, exist_ok=True)
-    env = airflow_env(settings, port=port)
-    airflow = str(Path(sys.executable).parent / "airflow")
-    with open(paths.console_log, "ab") as console:
-        process = subprocess.Popen(
-            [airflow, "standalone"],
-            stdout=console,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            cwd=paths.home,
-            start_new_session=True,  # setsid: its own process group, stopped as a whole
-        )
-    info = {"pid": process.pid, "pgid": process.pid, "port": port, "started": time.time()}
-    paths.pid_file.write_text(json.dumps(info))
-    if not quiet:
-        print(f"starting airflow standalone (pid {process.pid}), console log: {paths.console_log}")
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            paths.pid_file.unlink(missing_ok=True)
-            raise UserError(
-                f"airflow standalone exited with status {process.returncode} during startup: "
-                f"read {paths.console_log}"
-            )
-        if is_healthy(health(port)) and admin_password(paths):
-            info["ready_seconds"] = round(time.time() - info["started"], 1)
-            paths.pid_file.write_text(json.dumps(info))
-            if not quiet:
-                print(f"Airflow is healthy after {info['ready_seconds']} s")
-                print(login_line(paths, port))
-            return info
-        time.sleep(1)
-    down(settings, quiet=True)
-    raise UserError(
-        f"Airflow was not healthy after {START_TIMEOUT:.0f} s and was stopped: "
-        f"read {paths.console_log}"
+    port = port or settings.airflow_port
+    return ServiceSpec(
+        name="airflow-standalone",
+        argv=(str(Path(sys.executable).parent / "airflow"), "standalone"),
+        run_dir=paths.home,
+        env=airflow_env(settings, port=port),
+        log_to=paths.console_log,
+        health=lambda: is_healthy(health(port)) and admin_password(paths) is not None,
+        ports={"api": port},
+        start_timeout=START_TIMEOUT,
+        # SIGINT to standalone alone: it SIGTERMs each component and waits for them; the
+        # scheduler then ends the LocalExecutor, whose workers exit on their queue's stop signal.
+        # (SIGINT to the whole group interrupts the scheduler mid-shutdown and strands the
+        # workers, which ignore SIGINT.) What is left after 20 s: SIGTERM, then SIGKILL.
+        stop_steps=services.INTERRUPT_LEADER_FIRST,
+        busy_ports_hint="stop the other program, or pick another port: "
+        "HDP_AIRFLOW_PORT=8081 make airflow-up",
     )
 
 
-def _wait_group_gone(pgid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not group_members(pgid):
-            return True
-        time.sleep(0.3)
-    return not group_members(pgid)
+def running(settings: Settings) -> dict[str, Any] | None:
+    """The running standalone's status (see ``services.status``), or ``None``.
+
+    Its spec uses the port it was started on, which may differ from today's settings.
+    """
+    record = services.read_record(standalone_spec(settings))
+    port = int(record.get("ports", {}).get("api", 0)) if record else 0
+    state = services.status(standalone_spec(settings, port or None))
+    return {**state, "port": port} if state["running"] else None
+
+
+def up(settings: Settings | None = None, *, port: int | None = None, quiet: bool = False) -> dict:
+    """Start ``airflow standalone`` detached in its own session; wait until it is healthy.
+
+    Returns its status (``pid``, ``pgid``, ``port``, ``ports``, ``started_at``, ...).
+    """
+    settings = settings or get_settings()
+    paths = AirflowPaths(Path(settings.airflow_home))
+    already = running(settings)
+    if already is not None:
+        port = already["port"]
+    else:
+        paths.home.mkdir(parents=True, exist_ok=True)
+        prepare_dags_folder(paths.dags)
+        write_shim(paths)
+        port = port or settings.airflow_port
+        if not quiet:
+            print(f"starting airflow standalone on port {port}, console log: {paths.console_log}")
+    info = {**services.start(standalone_spec(settings, port)), "port": port}
+    if not quiet:
+        if info["reused"]:
+            print(f"Airflow is already running (pid {info['pid']}, port {port})")
+        else:
+            print(f"Airflow is healthy after {info['ready_seconds']} s")
+        print(login_line(paths, port))
+    return info
 
 
 def down(settings: Settings | None = None, *, quiet: bool = False) -> bool:
     """Stop standalone and every process of its group. Returns False if nothing was running."""
     settings = settings or get_settings()
-    paths = AirflowPaths(Path(settings.airflow_home))
-    info = read_pid_file(paths)
-    if not info:
-        if not quiet:
-            print("Airflow is not running (no pid file)")
-        return False
-    pgid, pid = int(info["pgid"]), int(info["pid"])
-    started = time.monotonic()
-    # 1. SIGINT to standalone alone: it SIGTERMs each component and waits for them; the
-    #    scheduler then ends the LocalExecutor, whose workers exit on their queue's stop signal.
-    #    (SIGINT to the whole group instead interrupts the scheduler mid-shutdown and strands
-    #    the workers, which ignore SIGINT and keep waiting on SIGTERM.)
-    # 2. whatever is left of the group after the grace period: SIGTERM, then SIGKILL.
-    steps = (
-        (pid, signal.SIGINT, STOP_GRACE),
-        (-pgid, signal.SIGTERM, 5.0),
-        (-pgid, signal.SIGKILL, 5.0),
-    )
-    used = "nothing"
-    for target, sig, grace in steps:
-        members = group_members(pgid)
-        if not members:
-            break
-        used = f"{sig.name} to {'pid' if target > 0 else 'group'} ({len(members)} processes)"
-        try:
-            if target > 0:
-                os.kill(target, sig)
-            else:
-                os.killpg(-target, sig)
-        except ProcessLookupError:
-            pass
-        if _wait_group_gone(pgid, grace):
-            break
-    # reap the parent if this very process started it (tests); harmless otherwise
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
-    left = group_members(pgid)
-    if left:
-        raise UserError(f"processes {left} of Airflow's group {pgid} survived SIGKILL: check ps")
-    paths.pid_file.unlink(missing_ok=True)
+    stopped = services.stop(standalone_spec(settings))
     if not quiet:
-        print(
-            f"Airflow stopped (process group {pgid}) in {time.monotonic() - started:.1f} s; "
-            f"last signal needed: {used}"
-        )
-    return True
+        if stopped["was_running"]:
+            print(
+                f"Airflow stopped in {stopped['seconds']} s; "
+                f"last signal needed: {stopped['last_step']}"
+            )
+        else:
+            print("Airflow is not running")
+    return bool(stopped["was_running"])
 
 
 def status(settings: Settings | None = None) -> int:
     """Print what runs and how healthy it is. Exit 0 when healthy, 1 otherwise."""
     settings = settings or get_settings()
     paths = AirflowPaths(Path(settings.airflow_home))
-    info = read_pid_file(paths)
-    if not info or not _alive(info["pid"]):
+    info = running(settings)
+    if info is None:
         print(f"Airflow is not running (AIRFLOW_HOME={paths.home})")
         return 1
     report = health(info["port"])
-    members = group_members(int(info["pgid"]))
-    print(f"Airflow standalone pid {info['pid']}, {len(members)} processes, port {info['port']}")
+    print(
+        f"Airflow standalone pid {info['pid']}, {info['processes']} processes, port {info['port']}"
+    )
     for name, state in (report or {"api-server": "not answering"}).items():
         print(f"  {name:14} {state}")
     print(login_line(paths, info["port"]))
@@ -443,106 +305,21 @@ def status(settings: Settings | None = None) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# REST API: unpause, trigger, wait
+# Triggering through the REST API
 # ---------------------------------------------------------------------------------------------
 
 
-class ApiClient:
-    """The few calls of Airflow's public REST API (``/api/v2``) the learner needs."""
-
-    def __init__(self, port: int, username: str, password: str) -> None:
-        self.url = base_url(port)
-        status, payload = _http_json(
-            f"{self.url}/auth/token",
-            method="POST",
-            body={"username": username, "password": password},
-        )
-        if status not in (200, 201) or "access_token" not in (payload or {}):
-            raise UserError(f"Airflow refused the login for {username!r} (HTTP {status})")
-        self.token = payload["access_token"]
-
-    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        return _http_json(f"{self.url}/api/v2{path}", method=method, body=body, token=self.token)
-
-    def wait_for_dag(self, dag_id: str, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            status, _ = self.call("GET", f"/dags/{dag_id}")
-            if status == 200:
-                return
-            time.sleep(2)
-        raise UserError(
-            f"DAG {dag_id!r} is not known to Airflow after {timeout:.0f} s: check import errors "
-            "in the UI (Dags > Import errors) or the dag-processor lines of the console log"
-        )
-
-    def window(self, dag_id: str) -> tuple[date | None, date | None]:
-        """The DAG's ``start_date`` and ``end_date``: task instances exist only inside them."""
-        _, details = self.call("GET", f"/dags/{dag_id}/details")
-        bounds = [(details or {}).get(k) for k in ("start_date", "end_date")]
-        first, last = (None if v is None else date.fromisoformat(v[:10]) for v in bounds)
-        return first, last
-
-    def run_for(self, dag_id: str, logical_date: str) -> str | None:
-        """The id of the run with this logical date, if there is one."""
-        query = urllib.parse.urlencode(
-            {"logical_date_gte": logical_date, "logical_date_lte": logical_date}
-        )
-        _, payload = self.call("GET", f"/dags/{dag_id}/dagRuns?{query}")
-        runs = (payload or {}).get("dag_runs", [])
-        return runs[0]["dag_run_id"] if runs else None
-
-    def trigger(self, dag_id: str, logical_date: str, conf: dict[str, Any]) -> tuple[str, bool]:
-        """Create the run for ``logical_date``, or clear the existing one so it runs again.
-
-        Returns ``(run_id, rerun)``. A logical date is unique per DAG, so a date the scheduler
-        already ran (catchup) is rerun in place: idempotent tasks replace its outputs. The DAG
-        is unpaused last, so a new run is queued before the scheduler creates catchup runs.
-        """
-        status, payload = self.call(
-            "POST", f"/dags/{dag_id}/dagRuns", {"logical_date": logical_date, "conf": conf}
-        )
-        rerun = status == 409
-        if rerun:
-            run_id = self.run_for(dag_id, logical_date)
-            if run_id is None:
-                raise UserError(f"{dag_id}: HTTP 409 for {logical_date} but no such run: {payload}")
-            status, payload = self.call(
-                "POST",
-                f"/dags/{dag_id}/clearTaskInstances",
-                {"dag_run_id": run_id, "dry_run": False, "only_failed": False},
-            )
-            if status != 200:
-                raise UserError(f"could not clear run {run_id} (HTTP {status}): {payload}")
-        elif status in (200, 201):
-            run_id = payload["dag_run_id"]
-        else:
-            raise UserError(f"could not trigger {dag_id} (HTTP {status}): {payload}")
-        status, payload = self.call("PATCH", f"/dags/{dag_id}", {"is_paused": False})
-        if status != 200:
-            raise UserError(f"could not unpause {dag_id} (HTTP {status}): {payload}")
-        return run_id, rerun
-
-    def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
-        _, payload = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")
-        return {ti["task_id"]: ti["state"] for ti in (payload or {}).get("task_instances", [])}
-
-    def wait_for_run(
-        self, dag_id: str, run_id: str, timeout: float = 900.0, echo: bool = True
-    ) -> str:
-        deadline = time.monotonic() + timeout
-        seen: dict[str, str | None] = {}
-        while time.monotonic() < deadline:
-            _, run = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
-            states = self.task_states(dag_id, run_id)
-            for task_id, state in states.items():
-                if echo and seen.get(task_id) != state:
-                    print(f"  {time.strftime('%H:%M:%S')} {task_id:10} {state}")
-            seen = states
-            if run and run.get("state") in FINAL_RUN_STATES:
-                return run["state"]
-            time.sleep(2)
-        raise UserError(f"run {run_id} did not finish within {timeout:.0f} s: see the UI")
+def client(settings: Settings | None = None) -> ApiClient:
+    """A REST client logged in as ``admin`` to the running local Airflow."""
+    settings = settings or get_settings()
+    paths = AirflowPaths(Path(settings.airflow_home))
+    info = running(settings)
+    if info is None:
+        raise UserError("Airflow is not running: start it with 'make airflow-up'")
+    password = admin_password(paths)
+    if not password:
+        raise UserError(f"no admin password in {paths.password_file}: restart with make airflow-up")
+    return ApiClient(info["port"], "admin", password)
 
 
 def trigger(
@@ -554,17 +331,9 @@ def trigger(
     timeout: float = 900.0,
 ) -> str:
     """Unpause and trigger ``dag_id`` through the REST API, print task states, return the state."""
-    settings = settings or get_settings()
-    paths = AirflowPaths(Path(settings.airflow_home))
-    info = read_pid_file(paths)
-    if not info or not _alive(info["pid"]):
-        raise UserError("Airflow is not running: start it with 'make airflow-up'")
-    password = admin_password(paths)
-    if not password:
-        raise UserError(f"no admin password in {paths.password_file}: restart with make airflow-up")
-    client = ApiClient(info["port"], "admin", password)
-    client.wait_for_dag(dag_id)
-    first, last = client.window(dag_id)
+    api = client(settings)
+    api.wait_for_dag(dag_id)
+    first, last = api.window(dag_id)
     day = logical_date or first
     if day is None:
         raise UserError(f"{dag_id} has no start_date: pass --date YYYY-MM-DD")
@@ -574,10 +343,10 @@ def trigger(
             "for a date outside start_date/end_date, so pick a --date inside it"
         )
     when = f"{day.isoformat()}T00:00:00Z"
-    run_id, rerun = client.trigger(dag_id, when, conf or {})
+    run_id, rerun = api.trigger(dag_id, when, conf or {})
     how = "cleared the existing run, running it again" if rerun else "triggered"
     print(f"{dag_id} {day}: {how}: {run_id}")
-    state = client.wait_for_run(dag_id, run_id, timeout=timeout)
+    state = api.wait_for_run(dag_id, run_id, timeout=timeout)
     print(f"run {run_id}: {state}")
     return state
 

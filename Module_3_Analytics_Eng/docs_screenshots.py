@@ -18,18 +18,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from Module_1_Foundations.common import services
 from Module_1_Foundations.common.cli import ArgumentParser, run_cli
 from Module_1_Foundations.common.errors import UserError
+from Module_1_Foundations.common.services import ServiceSpec, free_port
 from Module_3_Analytics_Eng.dbt_runner import DBT_PROJECT_DIR, MODULE_DIR, dbt_env, run_dbt
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,48 +40,29 @@ PAGES = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def docs_server(target: Path, env: Mapping[str, str], port: int) -> Iterator[str]:
-    """Run ``dbt docs serve`` on 127.0.0.1:port (its own process group) until the block ends."""
-    dbt = Path(sys.executable).with_name("dbt")
-    proc = subprocess.Popen(
-        [str(dbt), "docs", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-browser"],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, **env, "DBT_TARGET_PATH": str(target)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    """Run ``dbt docs serve`` for ``target`` on 127.0.0.1:port until the block ends.
+
+    A background service of ``common/services.py``: its own process group, healthy once it
+    serves ``manifest.json``, stopped with the whole group; pid file and log beside ``target``.
+    """
     url = f"http://127.0.0.1:{port}/"
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    spec = ServiceSpec(
+        name="dbt-docs",
+        argv=(dbt, "docs", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-browser"),
+        run_dir=target.parent,
+        env={**os.environ, **env, "DBT_TARGET_PATH": str(target)},
+        cwd=DBT_PROJECT_DIR,
+        health=url + "manifest.json",
+        ports={"http": port},
+    )
+    services.start(spec)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "manifest.json", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None:
-                raise UserError(f"dbt docs serve exited: {proc.stderr.read().decode()[-500:]}")
-            if time.monotonic() > deadline:
-                raise UserError(f"dbt docs serve did not answer on {url} within 60 s")
-            time.sleep(0.5)
         yield url
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        services.stop(spec)
 
 
 def capture(url: str, out_dir: Path, *, width: int = 1600, height: int = 1400) -> list[Path]:

@@ -55,8 +55,10 @@ from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.io import write_json_atomic
 
 HOST = "127.0.0.1"
-#: how often :func:`wait_healthy` and :func:`stop` look again
+#: how often :func:`stop` looks again; :func:`wait_healthy` starts there and backs off to
+#: HEALTH_POLL_MAX, so a slow start (Airflow: minutes on a busy machine) is not hammered
 POLL_SECONDS = 0.2
+HEALTH_POLL_MAX = 2.0
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class ServiceSpec:
     run_dir: Path
     #: the child's whole environment; ``None``: this process's
     env: Mapping[str, str] | None = None
-    #: working directory; ``None``: ``run_dir``
+    #: working directory (created by :func:`start`); ``None``: ``run_dir``
     cwd: Path | None = None
     #: the console log (stdout + stderr, appended); ``None``: ``run_dir/<name>.log``
     log_to: Path | None = None
@@ -112,7 +114,7 @@ class ServiceSpec:
 
     @property
     def log_file(self) -> Path:
-        return Path(self.log_to) if self.log_to is not None else self.run_dir / f"{self.name}.log"
+        return Path(self.log_to or Path(self.run_dir) / f"{self.name}.log")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,7 +200,10 @@ def read_record(spec: ServiceSpec) -> dict[str, Any] | None:
         record = json.loads(spec.pid_file.read_text())
     except (OSError, ValueError):
         return None
-    return record if isinstance(record, dict) and "pid" in record else None
+    if not isinstance(record, dict) or "pid" not in record:
+        return None
+    record.setdefault("pgid", record["pid"])  # a session leader's group id is its pid
+    return record
 
 
 def _record_alive(record: dict[str, Any]) -> bool:
@@ -280,8 +285,9 @@ def start(spec: ServiceSpec) -> dict[str, Any]:
             f"{spec.name} cannot start: port(s) {', '.join(busy)} on {HOST} are in use: "
             f"{spec.busy_ports_hint}"
         )
-    spec.run_dir.mkdir(parents=True, exist_ok=True)
-    spec.log_file.parent.mkdir(parents=True, exist_ok=True)
+    for folder in (spec.run_dir, spec.cwd, spec.log_file.parent):
+        if folder is not None:
+            Path(folder).mkdir(parents=True, exist_ok=True)
     with open(spec.log_file, "ab") as log:
         process = subprocess.Popen(
             list(spec.argv),
@@ -328,6 +334,7 @@ def wait_healthy(spec: ServiceSpec, timeout: float | None = None) -> float:
     timeout = spec.start_timeout if timeout is None else timeout
     started = time.monotonic()
     deadline = started + timeout
+    pause = POLL_SECONDS
     while True:
         record = read_record(spec)
         if record is None or not _record_alive(record):
@@ -343,7 +350,8 @@ def wait_healthy(spec: ServiceSpec, timeout: float | None = None) -> float:
                 f"{spec.name} was not healthy within {timeout:.0f} s; see {spec.log_file}: "
                 f"{log_tail(spec.log_file)}"
             )
-        time.sleep(POLL_SECONDS)
+        time.sleep(min(pause, max(deadline - time.monotonic(), 0.0)))
+        pause = min(pause * 1.5, HEALTH_POLL_MAX)
 
 
 def _wait_gone(record: dict[str, Any], timeout: float) -> bool:

