@@ -17,6 +17,7 @@ Targets (issue 11): first render < 2 s, interaction < 300 ms.
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import tempfile
@@ -110,7 +111,10 @@ def report(loans: int, result: dict[str, object]) -> None:
         ("first render, median", first, TARGET_FIRST_RENDER, n_first),
         ("interaction (grade filter), median", click, TARGET_INTERACTION, n_click),
     ]
-    print(f"\ndashboard on {loans:,} loans (seconds; ratio = measured / target)")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(
+        f"\ndashboard on {loans:,} loans (seconds; ratio = measured / target); load average {load}"
+    )
     print(f"{'measure':38} {'n':>3} {'seconds':>9} {'target':>7} {'ratio':>6}")
     for name, value, target, n in rows:
         print(f"{name:38} {n:>3} {value:>9.3f} {target:>7.2f} {value / target:>6.2f}")
