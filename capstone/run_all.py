@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -43,6 +43,7 @@ WAREHOUSE_POOL = "duckdb_warehouse"
 DEMO_DATES = tuple(date(2024, 1, 1) + timedelta(days=i) for i in range(7))
 DEFAULT_LOANS = 10_000
 RUN_TIMEOUT = 3600.0
+AIRFLOW_START_TIMEOUT = 900.0
 
 
 @dataclass
@@ -100,11 +101,25 @@ def loan_book(settings: Settings, loans: int, seed: int) -> None:
     )  # fmt: skip
 
 
-def airflow(settings: Settings, started: Started):
+def airflow(settings: Settings, started: Started, start_timeout: float):
+    """Airflow standalone as ``make airflow-up`` starts it, with a longer health wait: on a
+    fresh clone it migrates its database first, and a busy laptop can take minutes."""
+    from Module_1_Foundations.common import services
     from Module_2_Pipelines import airflow_local
 
     python_module("capstone.risk_model_pipeline.dbt_manifest")
-    info = airflow_local.up(settings)
+    already = airflow_local.running(settings)
+    port = already["port"] if already else settings.airflow_port
+    if already is None:
+        paths = airflow_local.AirflowPaths(Path(settings.airflow_home))
+        paths.home.mkdir(parents=True, exist_ok=True)
+        airflow_local.prepare_dags_folder(paths.dags)
+        airflow_local.write_shim(paths)
+        print(f"starting Airflow standalone on port {port}, console log: {paths.console_log}")
+    spec = replace(airflow_local.standalone_spec(settings, port), start_timeout=start_timeout)
+    info = {**services.start(spec), "port": port}
+    how = "reused" if info["reused"] else f"healthy after {info['ready_seconds']} s"
+    print(f"Airflow: {how}")
     if not info["reused"]:
         started.add("Airflow", lambda: airflow_local.down(settings))
     api = airflow_local.client(settings)
@@ -191,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
         object_store(settings, started)
         loan_book(settings, args.loans, args.seed)
         step("Airflow standalone")
-        api, airflow_info = airflow(settings, started)
+        api, airflow_info = airflow(settings, started, args.airflow_timeout)
         step(f"ETL DAG for {len(args.dates)} demo date(s), then the risk DAG")
         run_dags(api, tuple(args.dates), args.refresh, settings)
         step("dashboard")
@@ -248,6 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--no-wait", action="store_true", help="leave the services running and return"
+    )
+    parser.add_argument(
+        "--airflow-timeout",
+        type=float,
+        default=AIRFLOW_START_TIMEOUT,
+        help="seconds to wait for Airflow to become healthy (default 900)",
     )
     return parser
 
