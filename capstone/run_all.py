@@ -24,6 +24,7 @@ import argparse
 import subprocess
 import sys
 import time
+import urllib.error
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -122,11 +123,40 @@ def airflow(settings: Settings, started: Started, start_timeout: float):
     print(f"Airflow: {how}")
     if not info["reused"]:
         started.add("Airflow", lambda: airflow_local.down(settings))
-    api = airflow_local.client(settings)
+    api = PatientApi(airflow_local.client(settings))
     status, payload = api.call("POST", "/pools", {"name": WAREHOUSE_POOL, "slots": 1})
     if status not in (200, 201, 409):
         raise UserError(f"could not create the pool {WAREHOUSE_POOL} (HTTP {status}): {payload}")
     return api, info
+
+
+class PatientApi:
+    """The REST client, retrying calls that time out: a loaded machine's API server can take
+    longer than the client's 10 s to answer one poll, which is no reason to stop a run."""
+
+    ATTEMPTS = 10
+
+    def __init__(self, api) -> None:
+        self._api = api
+
+    def __getattr__(self, name: str):
+        method = getattr(self._api, name)
+
+        def patient(*args, **kwargs):
+            for attempt in range(1, self.ATTEMPTS + 1):
+                try:
+                    return method(*args, **kwargs)
+                except (TimeoutError, ConnectionError, urllib.error.URLError) as exc:
+                    if attempt == self.ATTEMPTS:
+                        raise UserError(
+                            f"Airflow's API did not answer {name} after {attempt} tries ({exc}): "
+                            "is it overloaded? See the Airflow console log"
+                        ) from None
+                    print(f"  Airflow's API is slow ({exc}); asking again", flush=True)
+                    time.sleep(5)
+            raise AssertionError("unreachable")
+
+        return patient
 
 
 def run_dags(api, dates: tuple[date, ...], refresh: bool, settings: Settings) -> None:
