@@ -44,7 +44,7 @@ def _dbt_group() -> Any:
         ProjectConfig,
         RenderConfig,
     )
-    from cosmos.constants import InvocationMode, TestBehavior
+    from cosmos.constants import InvocationMode, TestBehavior, TestIndirectSelection
 
     from capstone.risk_model_pipeline.dbt_manifest import manifest_path
     from Module_1_Foundations.common.settings import get_settings
@@ -65,13 +65,22 @@ def _dbt_group() -> Any:
             target_name=env["HDP_DBT_TARGET"],
             profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
         ),
-        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        execution_config=ExecutionConfig(
+            invocation_mode=InvocationMode.DBT_RUNNER,
+            # a model's task runs only the tests whose every parent is built by then; tests
+            # over several models (relationships, the label check) get their own task after
+            # all their parents (should_detach_multiple_parents_tests below). With the default
+            # (eager) the label check ran with ml_loan_features' first parent and failed:
+            # "Catalog Error: Table with name ml_loan_features does not exist!"
+            test_indirect_selection=TestIndirectSelection.CAUTIOUS,
+        ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             # one task per model running `dbt build` of it: the model, then its tests, so a
             # failed test fails the model's task and gates everything downstream (half the
             # dbt invocations of AFTER_EACH, which runs model and tests as two tasks)
             test_behavior=TestBehavior.BUILD,
+            should_detach_multiple_parents_tests=True,
             exclude=["path:models/marts/risk"],  # built after scoring, by score/el_mart
             emit_datasets=False,
         ),
@@ -154,14 +163,18 @@ def loanbook_risk_model() -> None:
         from capstone import serving_snapshot
 
         context = get_current_context()
-        serving_snapshot.mark_run_finished(context["run_id"])
-        failed = [
-            ti.task_id
-            for ti in context["dag_run"].get_task_instances()
-            if ti.state in ("failed", "upstream_failed") and ti.task_id != "finish"
-        ]
+        run_id, ti = context["run_id"], context["ti"]
+        serving_snapshot.mark_run_finished(run_id)
+        # tasks read the metadata DB through the execution API only (Airflow 3)
+        states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[run_id]).get(run_id, {})
+        failed = sorted(
+            task_id
+            for task_id, state in states.items()
+            if state in ("failed", "upstream_failed") and task_id != "finish"
+        )
         if failed:
-            first = next((t for t in failed if t.startswith("dbt.")), failed[0])
+            broken = [t for t in failed if states[t] == "failed"] or failed
+            first = next((t for t in broken if t.startswith("dbt.")), broken[0])
             log.error("publication stopped: %s failed (%d tasks not done)", first, len(failed))
             raise RuntimeError(f"publication stopped: {first} failed")
 
