@@ -77,8 +77,15 @@ def is_healthy(report: dict[str, str] | None) -> bool:
     return bool(report) and all(report.get(name) == "healthy" for name in HEALTHY_COMPONENTS)
 
 
+class AirflowUnreachableError(UserError):
+    """The API server did not answer (refused, or timed out): the polling loops try again."""
+
+
 class ApiClient:
     """The few calls of Airflow's public REST API (``/api/v2``) the learner needs."""
+
+    #: seconds one call may take; a busy API server can be slow, the polling loops retry
+    timeout = 10.0
 
     def __init__(self, port: int, username: str, password: str) -> None:
         self.url = base_url(port)
@@ -92,7 +99,13 @@ class ApiClient:
         self.token = payload["access_token"]
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        return http_json(f"{self.url}/api/v2{path}", method=method, body=body, token=self.token)
+        url = f"{self.url}/api/v2{path}"
+        try:
+            return http_json(url, method=method, body=body, token=self.token, timeout=self.timeout)
+        except (OSError, urllib.error.URLError) as exc:
+            reason = getattr(exc, "reason", None) or exc or type(exc).__name__
+            message = f"Airflow did not answer {method} {url}: {reason}"
+            raise AirflowUnreachableError(message) from exc
 
     def wait_for_dag(self, dag_id: str, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
@@ -191,8 +204,12 @@ class ApiClient:
         deadline = time.monotonic() + timeout
         seen: dict[str, str | None] = {}
         while time.monotonic() < deadline:
-            _, run = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
-            states = self.task_states(dag_id, run_id)
+            try:
+                _, run = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
+                states = self.task_states(dag_id, run_id)
+            except AirflowUnreachableError:
+                time.sleep(POLL_SECONDS)  # busy, not gone: ask again until the deadline
+                continue
             for task_id, state in states.items():
                 if echo and seen.get(task_id) != state:
                     print(f"  {time.strftime('%H:%M:%S')} {task_id:10} {state}")
@@ -201,6 +218,14 @@ class ApiClient:
                 return run["state"]
             time.sleep(POLL_SECONDS)
         raise UserError(f"run {run_id} did not finish within {timeout:.0f} s: see the UI")
+
+    def _latest_run_or_none(
+        self, dag_id: str, after: datetime, run_type: str | None
+    ) -> dict[str, Any] | None:
+        try:
+            return self.latest_run(dag_id, after=after, run_type=run_type)
+        except AirflowUnreachableError:
+            return None  # busy, not gone: the caller asks again until its deadline
 
     def wait_for_dag_run(
         self,
@@ -218,7 +243,7 @@ class ApiClient:
         ``run_type``, ...); raises :class:`UserError` when none appears or it does not finish.
         """
         deadline = time.monotonic() + timeout
-        while (run := self.latest_run(dag_id, after=after, run_type=run_type)) is None:
+        while (run := self._latest_run_or_none(dag_id, after, run_type)) is None:
             if time.monotonic() >= deadline:
                 kind = f"{run_type} " if run_type else ""
                 raise UserError(

@@ -144,6 +144,34 @@ def test_wait_for_dag_run_waits_for_the_run_to_appear_and_then_to_finish(fake_ai
     assert "score      running" in capsys.readouterr().out
 
 
+def test_a_slow_answer_while_waiting_is_retried_not_fatal(fake_airflow):
+    import time
+
+    calls = {"run": 0}
+
+    def route(method: str, path: str, query: dict, body: Any) -> tuple[int, Any]:
+        if path.endswith("/taskInstances"):
+            return 200, {"task_instances": []}
+        calls["run"] += 1
+        if calls["run"] == 1:
+            time.sleep(0.5)  # longer than the client's timeout: one lost answer
+        return 200, _run("success" if calls["run"] > 2 else "running")
+
+    api = fake_airflow(route).client()
+    api.timeout = 0.2
+    assert api.wait_for_run("risk", "asset_triggered__1", timeout=20, echo=False) == "success"
+    assert calls["run"] == 3
+
+
+def test_an_unreachable_airflow_is_a_one_line_error(fake_airflow):
+    fake = fake_airflow(lambda *_: (200, {}))
+    api = fake.client()
+    fake.close()
+    unreachable = airflow_api.AirflowUnreachableError
+    with pytest.raises(unreachable, match=r"^Airflow did not answer GET http"):
+        api.window("risk")
+
+
 def test_wait_for_dag_run_names_the_dag_and_the_likely_causes_when_no_run_appears(fake_airflow):
     fake = fake_airflow(lambda *_: (200, {"dag_runs": []}))
     with pytest.raises(UserError) as error:
