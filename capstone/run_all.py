@@ -36,6 +36,7 @@ from Module_1_Foundations.common.cli import ArgumentParser, iso_date, run_cli
 from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.paths import REPO_ROOT
 from Module_1_Foundations.common.settings import Settings, load_settings
+from Module_2_Pipelines.airflow_api import AirflowUnreachableError
 
 ETL_DAG = "loanbook_daily_etl"
 RISK_DAG = "loanbook_risk_model"
@@ -131,8 +132,9 @@ def airflow(settings: Settings, started: Started, start_timeout: float):
 
 
 class PatientApi:
-    """The REST client, retrying calls that time out: a loaded machine's API server can take
-    longer than the client's 10 s to answer one poll, which is no reason to stop a run."""
+    """The REST client, retrying single calls that time out: a loaded machine's API server can
+    take longer than the client's 10 s to answer, which is no reason to stop a run (the
+    client's own polling loops retry too)."""
 
     ATTEMPTS = 10
 
@@ -146,7 +148,12 @@ class PatientApi:
             for attempt in range(1, self.ATTEMPTS + 1):
                 try:
                     return method(*args, **kwargs)
-                except (TimeoutError, ConnectionError, urllib.error.URLError) as exc:
+                except (
+                    AirflowUnreachableError,
+                    TimeoutError,
+                    ConnectionError,
+                    urllib.error.URLError,
+                ) as exc:
                     if attempt == self.ATTEMPTS:
                         raise UserError(
                             f"Airflow's API did not answer {name} after {attempt} tries ({exc}): "
