@@ -21,6 +21,7 @@ groups (``Module_1_Foundations.common.services``); services it found running are
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 import time
@@ -235,7 +236,16 @@ def announce(settings: Settings, dash: dict, airflow_info: dict | None) -> None:
     )
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
+    # Ctrl-C and a plain kill both stop what this run started. SIGINT is set explicitly: a
+    # process started in the background by a non-interactive shell inherits SIGINT ignored
+    # (seen: the run went on after SIGINT to its group, until 'make stop').
+    signal.signal(signal.SIGINT, _interrupted)
+    signal.signal(signal.SIGTERM, _interrupted)
     settings = load_settings()
     started = Started()
     try:
