@@ -52,15 +52,9 @@ generate: setup ## generate the synthetic loan book into data/raw/loanbook (LOAN
 public-data: setup ## export the real public credit data sets into data/raw/public
 	$(PY) -m Module_1_Foundations.datasets.public_credit_data --dataset all
 
-run: setup generate public-data upload-loanbook ## the main job on embedded defaults: raw -> Parquet -> object store -> warehouse, one day through the ETL
-	@echo "== the warehouse, built by dbt from the object store (s3://) through DuckDB's httpfs"
-	$(PY) -m Module_3_Analytics_Eng.dbt_runner --lake s3 -- build
-	@echo "== one day through the ETL that the Airflow DAG schedules (no scheduler needed)"
-	$(PY) -m Module_2_Pipelines.etl --date 2024-01-10
-	@echo
-	@echo "done: raw CSV in data/raw/loanbook, Parquet in data/processed/loanbook, objects in the"
-	@echo "local lake (make s3-status; stop it with make s3-down), the warehouse in .state/warehouse"
-	@echo "(make dbt-docs to browse it); next: make airflow-up && make dag-trigger"
+RUN_ARGS ?=
+run: setup ## the whole path: object store, Airflow, ETL -> Asset -> risk model DAG, then the dashboard (Ctrl-C stops all)
+	@$(PY) -m capstone.run_all $(RUN_ARGS)
 
 lint:: setup ## ruff lint + format check, and every module's own linters
 	$(RUFF) check .

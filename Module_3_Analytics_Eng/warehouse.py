@@ -59,3 +59,24 @@ def connect_warehouse(env: Mapping[str, str] | None = None, *, read_only: bool =
             ],
         )
     return con
+
+
+#: The scores table's one definition (the dbt source; the on-run-start DDL reads it too).
+ML_SCORES_SOURCES = (
+    Path(__file__).resolve().parent
+    / "dbt_project"
+    / "models"
+    / "marts"
+    / "risk"
+    / "_ml_scores__sources.yml"
+)
+
+
+def ml_scores_columns() -> list[tuple[str, str]]:
+    """``[(name, portable type)]`` of ``<schema>_scores.ml_loan_scores``, in table order."""
+    import yaml
+
+    doc = yaml.safe_load(ML_SCORES_SOURCES.read_text(encoding="utf-8"))
+    source = next(s for s in doc["sources"] if s["name"] == "ml_scores")
+    table = next(t for t in source["tables"] if t["name"] == "ml_loan_scores")
+    return [(c["name"], c["data_type"]) for c in table["columns"]]

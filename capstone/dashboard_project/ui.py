@@ -1,0 +1,65 @@
+"""What every page shares: the settings, the snapshot being served, cached queries, formats.
+
+The only module of the dashboard that caches: ``query`` wraps any function of ``queries`` in
+``st.cache_data`` with a TTL, keyed on the snapshot folder. Published folders never change,
+so a new snapshot is a new key and the TTL only bounds memory; the snapshot itself is resolved
+again on every rerun (a symlink and a small manifest), so a new publication shows at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from capstone.dashboard_project import queries
+from Module_1_Foundations.common.settings import Settings, load_settings
+
+CACHE_TTL_SECONDS = 300
+SERVING_KEY = "_serving_folder"
+BAND_COLOURS = {"approve": "#2e7d32", "review": "#f9a825", "decline": "#c62828"}
+PSI_COLOURS = {"stable": "#2e7d32", "watch": "#f9a825", "shift": "#c62828"}
+
+
+def settings() -> Settings:
+    """Read per rerun (cheap), so a changed environment needs no restart of the server."""
+    return load_settings()
+
+
+def publish_state(state: queries.ServingState) -> None:
+    """app.py records which snapshot this rerun serves; the pages read it with ``folder()``."""
+    st.session_state[SERVING_KEY] = str(state.snapshot.folder) if state.snapshot else None
+
+
+def folder() -> str:
+    value = st.session_state.get(SERVING_KEY)
+    if not value:  # app.py stops before running a page when there is no snapshot
+        st.error("no serving snapshot: run 'make run'")
+        st.stop()
+    return value
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _cached(name: str, snapshot_folder: str, args: tuple, kwargs: tuple) -> Any:
+    return getattr(queries, name)(snapshot_folder, *args, **dict(kwargs))
+
+
+def query(name: str, *args: Any, **kwargs: Any) -> Any:
+    """``queries.<name>(current snapshot, *args, **kwargs)``, cached."""
+    return _cached(name, folder(), tuple(args), tuple(sorted(kwargs.items())))
+
+
+def money(value: float) -> str:
+    if abs(value) >= 1e9:
+        return f"${value / 1e9:,.2f} bn"
+    if abs(value) >= 1e6:
+        return f"${value / 1e6:,.2f} M"
+    return f"${value:,.0f}"
+
+
+def pct(value: float, digits: int = 2) -> str:
+    return f"{value * 100:.{digits}f} %"
+
+
+def count(value: float) -> str:
+    return f"{int(value):,}"

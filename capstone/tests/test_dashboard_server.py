@@ -1,0 +1,95 @@
+"""The dashboard as a service: started on 127.0.0.1, reused, stopped with nothing left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from capstone.dashboard_project import server
+from capstone.tests.dashboard_snapshot import shared_serving_dir
+from Module_1_Foundations.common import services
+from Module_1_Foundations.common.settings import load_settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return load_settings(
+        state_dir=tmp_path / "state",
+        serving_dir=shared_serving_dir(),
+        dashboard_port=services.free_port(),
+    )
+
+
+def test_start_is_idempotent_and_stop_leaves_no_process(settings):
+    first = server.start(settings)
+    try:
+        assert first["healthy"] and not first["reused"]
+        assert first["url"] == f"http://127.0.0.1:{settings.dashboard_port}/"
+        listening = {
+            c.laddr.ip
+            for c in psutil.Process(first["pid"]).net_connections()
+            if c.status == psutil.CONN_LISTEN
+        }
+        assert listening == {"127.0.0.1"}
+        again = server.start(settings)
+        assert again["reused"] and again["pid"] == first["pid"]
+    finally:
+        stopped = server.stop(settings)
+    assert stopped["was_running"]
+    assert services.group_members(first["pgid"]) == []
+    assert not server.stop(settings)["was_running"]
+
+
+def test_serve_stops_on_ctrl_c(settings):
+    env = {
+        **os.environ,
+        "HDP_STATE_DIR": str(settings.state_dir),
+        "HDP_SERVING_DIR": str(settings.serving_dir),
+        "HDP_DASHBOARD_PORT": str(settings.dashboard_port),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "capstone.dashboard_project.server", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith(f"dashboard: http://127.0.0.1:{settings.dashboard_port}/")
+        assert services.http_ok(f"http://127.0.0.1:{settings.dashboard_port}/_stcore/health")
+        record = services.read_record(server.dashboard_spec(settings))
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole group
+        assert proc.wait(timeout=60) == 0
+        assert "dashboard stopped" in proc.stdout.read()
+        deadline = time.monotonic() + 10
+        while services.group_members(record["pgid"]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert services.group_members(record["pgid"]) == []
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        server.stop(settings)
+
+
+def test_make_stop_with_nothing_running_says_so(tmp_path):
+    env = {**os.environ, "HDP_STATE_DIR": str(tmp_path / "state")}
+    result = subprocess.run(
+        [sys.executable, "-m", "capstone.run_all", "stop"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "dashboard was not running" in result.stdout
+    assert "object store was not running" in result.stdout

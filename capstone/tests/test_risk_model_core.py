@@ -1,0 +1,161 @@
+"""The pure core: split, preparation, candidates, evaluation, champion rule, scoring spec."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from capstone.risk_model_pipeline import evaluation, training
+from capstone.risk_model_pipeline.scoring import ScoringSpec, SpecError, render_sql
+from capstone.tests.risk_book import synthetic_features
+
+
+@pytest.fixture(scope="module")
+def book() -> pd.DataFrame:
+    return synthetic_features()
+
+
+@pytest.fixture(scope="module")
+def trained(book):
+    split = training.out_of_time_split(book)
+    prep, candidates = training.train_candidates(split)
+    return split, prep, {c.name: c for c in candidates}
+
+
+def test_the_split_is_out_of_time_and_uses_final_labels_only(book):
+    split = training.out_of_time_split(book)
+    assert pd.to_datetime(split.train["issue_date"]).max() < pd.Timestamp(split.cutoff)
+    assert pd.to_datetime(split.holdout["issue_date"]).min() >= pd.Timestamp(split.cutoff)
+    assert split.train["is_label_final"].all() and split.holdout["is_label_final"].all()
+    assert set(split.train["loan_id"]).isdisjoint(split.holdout["loan_id"])
+
+
+def test_a_large_training_window_is_sampled_and_says_so(book):
+    split = training.out_of_time_split(book, max_train_rows=300)
+    assert len(split.train) == 300
+    assert split.summary()["train_sampled"] is True
+    assert split.summary()["train_rows_available"] > 300
+
+
+def test_preparation_is_learnt_on_the_training_window_only(book):
+    split = training.out_of_time_split(book)
+    prep = training.fit_preparation(split.train)
+    rate = next(c for c in prep["columns"] if c["name"] == "interest_rate_pct")
+    assert rate["mean"] == pytest.approx(split.train["interest_rate_pct"].mean())
+    assert rate["mean"] != pytest.approx(book["interest_rate_pct"].mean(), abs=1e-9)
+    employment = next(c for c in prep["columns"] if c["name"] == "employment_years")
+    assert employment["median"] == split.train["employment_years"].median()
+    assert json.loads(json.dumps(prep)) == prep  # serialisable as JSON
+
+
+def test_leakage_guard_refuses_post_issue_inputs_by_name():
+    with pytest.raises(training.LeakageError, match="months_observed"):
+        training.assert_no_leakage(["grade", "months_observed"])
+    training.assert_no_leakage([*training.NUMERIC_INPUTS, *training.CATEGORICAL_INPUTS])
+
+
+def test_leakage_guard_shuffled_labels_leave_nothing_to_learn(book):
+    """With labels shuffled, a model that still ranks well would be reading a leaked label."""
+    shuffled = book.copy()
+    shuffled["default_label"] = np.random.default_rng(0).permutation(book["default_label"])
+    split = training.out_of_time_split(shuffled)
+    _, candidates = training.train_candidates(split, ("sklearn_logistic",))
+    p = training.predict_frame(candidates[0].spec, split.holdout)
+    auc = evaluation.evaluate(split.holdout["default_label"].to_numpy(), p, None, None)
+    assert abs(auc["metrics"]["auc"] - 0.5) < 0.06
+
+
+def test_scratch_models_rank_as_well_as_scikit_learn(trained):
+    split, _, candidates = trained
+    y, truth = split.holdout["default_label"].to_numpy(), split.holdout["true_pd"].to_numpy()
+    auc = {
+        name: evaluation.evaluate(y, training.predict_frame(c.spec, split.holdout), truth, None)[
+            "metrics"
+        ]["auc"]
+        for name, c in candidates.items()
+    }
+    assert abs(auc["scratch_logistic"] - auc["sklearn_logistic"]) < 0.005
+    assert abs(auc["scratch_tree"] - auc["sklearn_tree"]) < 0.02
+    assert auc["scratch_logistic"] > 0.6
+
+
+def test_evaluation_reports_every_metric_and_ten_deciles(trained):
+    split, _, candidates = trained
+    spec = candidates["scratch_logistic"].spec
+    p = training.predict_frame(spec, split.holdout)
+    result = evaluation.evaluate(
+        split.holdout["default_label"].to_numpy(), p, split.holdout["true_pd"].to_numpy(), p
+    )
+    m = result["metrics"]
+    assert m["gini"] == pytest.approx(2 * m["auc"] - 1)
+    assert 0 < m["ks"] < 1 and 0 < m["brier"] < 1 and m["log_loss"] > 0
+    assert m["best_possible_auc"] >= m["auc"] - 0.05
+    assert m["psi_vs_champion"] == pytest.approx(0.0)
+    assert [r["decile"] for r in result["calibration"]] == list(range(1, 11))
+    assert sum(r["loans"] for r in result["calibration"]) == len(p)
+
+
+def test_psi_grows_with_a_shift():
+    rng = np.random.default_rng(1)
+    base = rng.uniform(size=5000)
+    assert evaluation.psi(base, rng.uniform(size=5000)) < 0.02
+    assert evaluation.psi(base, rng.uniform(size=5000) ** 3) > 0.25
+
+
+def test_champion_rule():
+    first = evaluation.champion_decision({"auc": 0.7, "ece": 0.02}, None)
+    assert first.promote and "first" in first.reason
+    better = evaluation.champion_decision({"auc": 0.75, "ece": 0.02}, {"auc": 0.7, "ece": 0.02}, 1)
+    assert better.promote and "promoted over champion v1" in better.reason
+    marginal = evaluation.champion_decision({"auc": 0.702, "ece": 0.01}, {"auc": 0.7, "ece": 0.02})
+    assert not marginal.promote and "below the margin" in marginal.reason
+    miscal = evaluation.champion_decision({"auc": 0.75, "ece": 0.05}, {"auc": 0.7, "ece": 0.02})
+    assert not miscal.promote and "calibration worse" in miscal.reason
+
+
+@pytest.mark.parametrize("name", training.CANDIDATES)
+def test_sql_scoring_equals_python_scoring_on_every_loan(trained, book, name):
+    _, _, candidates = trained
+    spec = ScoringSpec.from_dict(json.loads(json.dumps(candidates[name].spec)))
+    con = duckdb.connect()
+    con.register("book", book.drop(columns=["true_pd"]))
+    sql = render_sql(spec.compile_sql(), "book")
+    rows = con.execute(f"select * from ({sql}) order by loan_id").fetchall()
+    records = book.sort_values("loan_id").astype(object).where(book.notna(), None)
+    records = records.to_dict("records")
+    python = spec.predict_proba(records)
+    assert len(rows) == len(records) == len(book)
+    assert max(abs(r[1] - p) for r, p in zip(rows, python, strict=True)) < 1e-9
+    vectorised = training.predict_frame(spec.data, book.sort_values("loan_id"))
+    assert np.max(np.abs(vectorised - np.array(python))) < 1e-9
+    for row, record in zip(rows, records, strict=True):
+        reasons = [r["reason"] for r in spec.explain(record)]
+        assert list(row[2:]) == reasons + [None] * (3 - len(reasons))
+
+
+def test_explain_names_the_inputs_that_raise_the_pd(trained):
+    _, _, candidates = trained
+    spec = ScoringSpec.from_dict(candidates["scratch_logistic"].spec)
+    risky = {"grade": "E", "interest_rate_pct": 25.0, "debt_to_income_pct": 40.0}
+    reasons = spec.explain(risky)
+    assert {r["reason"] for r in reasons} >= {"grade", "interest_rate_pct"}
+    assert all(r["contribution"] > 0 for r in reasons)
+    assert spec.predict_proba([risky])[0] > spec.predict_proba([{"grade": "A"}])[0]
+
+
+def test_the_spec_describes_and_validates_the_form_inputs(trained):
+    _, _, candidates = trained
+    spec = ScoringSpec.from_dict(candidates["sklearn_tree"].spec)
+    fields = {f["name"]: f for f in spec.inputs}
+    assert fields["grade"]["categories"] == ["A", "B", "C", "D", "E"]
+    assert fields["interest_rate_pct"]["min"] >= 5 and fields["interest_rate_pct"]["max"] <= 25
+    assert spec.validate({"grade": "B", "interest_rate_pct": 10.0}) == []
+    problems = spec.validate({"grade": "Z", "interest_rate_pct": 99.0, "term_months": "x"})
+    assert len(problems) == 3
+    assert any(p.startswith("interest_rate_pct: 99.0 is outside") for p in problems)
+    with pytest.raises(SpecError, match="version"):
+        ScoringSpec.from_dict({**spec.data, "spec_version": 0})
