@@ -1,26 +1,33 @@
 """The daily loan-book ETL as an Airflow 3 DAG (TaskFlow, ``airflow.sdk``).
 
 extract -> validate -> transform -> load -> verify -> publish, one run per logical date. Each task
-calls one function of :mod:`Module_2_Pipelines.etl` (the same functions the shell CLI runs), for
-the run's date, with destinations from the shared settings. The module does no work when it is
-parsed: Airflow imports it every 30 s, so every project import happens inside a task.
+calls one step of :mod:`Module_2_Pipelines.etl` (the same functions the shell CLI runs) through
+:func:`run_step`, for the run's date, with destinations from the shared settings, and passes on
+only what the next steps use (load's checksums to verify, the counts and checksums to publish).
+Parsing the file does no work: every heavy import happens inside a task.
 
 Schedule: ``CronDataIntervalTimetable("@daily")``: the run of logical date D covers the interval
 [D, D+1) and starts once that day is over, the classic "process yesterday" semantics (Airflow 3's
 plain ``schedule="@daily"`` uses ``CronTriggerTimetable``, whose logical date is the trigger time).
 ``catchup=True`` creates a run for every missed interval between ``start_date`` and ``end_date``:
 unpausing the DAG backfills that window, one run at a time (``max_active_runs``).
+
+Hand-off: publish's outlet is the Asset :data:`~Module_2_Pipelines.assets.LOANBOOK_DAILY`; each
+published day emits an event that DAGs scheduled on it (the capstone's) run on.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+from airflow.sdk import CronDataIntervalTimetable, Param, chain, dag, task
 
-DAG_ID = "loanbook_daily_etl"
+from Module_1_Foundations.common.lake import DATASET
+from Module_2_Pipelines.assets import LOANBOOK_DAILY
+from Module_2_Pipelines.pipeline import DAG_ID, DEFAULT_LOANS, DEFAULT_MAX_REJECT_RATE
+
 #: The demo window: unpausing backfills these seven days. Drop ``end_date`` in production.
 START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 END_DATE = datetime(2024, 1, 7, tzinfo=UTC)
@@ -56,13 +63,18 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 
-def _run_date_and_id() -> tuple[date, str]:
-    """The date a task works on: the logical date, or the run's start for a run without one."""
+def run_step(step: str, **inputs: Any) -> Any:
+    """What every task does: ``etl.<step>(day, **inputs)`` for the run's date, inside the
+    pipeline log under the run's id. The date is the logical date, or the run's start for a
+    run without one."""
     from airflow.sdk import get_current_context
 
+    from Module_2_Pipelines import etl
+
     context = get_current_context()
-    moment = context.get("logical_date") or context["dag_run"].run_after
-    return moment.date(), context["run_id"]
+    day = (context.get("logical_date") or context["dag_run"].run_after).date()
+    with etl.pipeline_log(context["run_id"], step):
+        return getattr(etl, step)(day, **inputs)
 
 
 @dag(
@@ -78,105 +90,71 @@ def _run_date_and_id() -> tuple[date, str]:
     default_args=DEFAULT_ARGS,
     params={
         "loans": Param(
-            2_000,
+            DEFAULT_LOANS,
             type="integer",
             minimum=1,
             maximum=10_000_000,
             description="loans in the day's raw drop (when it is landed)",
         ),
         "max_reject_rate": Param(
-            0.05,
+            DEFAULT_MAX_REJECT_RATE,
             type="number",
             minimum=0,
             maximum=1,
             description="share of rows per table allowed to break the contract",
         ),
     },
-    tags=["module-2", "loanbook", "etl"],
+    tags=["module-2", DATASET, "etl"],
     doc_md=__doc__,
 )
 def loanbook_daily_etl() -> None:
     @task(execution_timeout=timedelta(minutes=20))
     def extract(params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Land the day's raw drop (write-once) under ``<raw_dir>/loanbook/daily/dt=DAY/``."""
-        from Module_2_Pipelines import etl
-
-        day, run_id = _run_date_and_id()
-        with etl.pipeline_log(run_id, "extract"):
-            return etl.extract(day, loans=int((params or {}).get("loans", etl.DEFAULT_LOANS)))
+        """Land the day's raw drop (write-once): new loans and the day's repayment events."""
+        return run_step("extract", loans=int((params or {}).get("loans", DEFAULT_LOANS)))
 
     @task(retries=0, execution_timeout=timedelta(minutes=10))
-    def validate(extracted: dict[str, Any], params: dict[str, Any] | None = None) -> dict:
-        """The contract gate: a broken drop fails here, without retries, before any work."""
-        from Module_2_Pipelines import etl
+    def validate(params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The contract gate: a broken drop fails here, without retries, and stages nothing."""
+        rate = float((params or {}).get("max_reject_rate", DEFAULT_MAX_REJECT_RATE))
+        return run_step("validate", max_reject_rate=rate)
 
-        day, run_id = _run_date_and_id()
-        rate = float((params or {}).get("max_reject_rate", etl.DEFAULT_MAX_REJECT_RATE))
-        with etl.pipeline_log(run_id, "validate"):
-            return etl.validate(day, max_reject_rate=rate)
-
-    @task(execution_timeout=timedelta(minutes=30))
-    def transform(validated: dict[str, Any]) -> dict[str, Any]:
-        """Clean Parquet partitions (Module 1's converter), swapped in atomically."""
-        from Module_2_Pipelines import etl
-
-        day, run_id = _run_date_and_id()
-        with etl.pipeline_log(run_id, "transform"):
-            return etl.transform(day)
+    @task(execution_timeout=timedelta(minutes=10))
+    def transform() -> dict[str, Any]:
+        """The validated partitions swapped into the tables atomically."""
+        return run_step("transform")
 
     @task(retries=4, execution_timeout=timedelta(minutes=15))
-    def load(transformed: dict[str, Any]) -> dict[str, Any]:
+    def load() -> dict[str, str]:
         """Upload the partitions; an unreachable store fails the try and is retried."""
-        from Module_2_Pipelines import etl
-
-        day, run_id = _run_date_and_id()
-        with etl.pipeline_log(run_id, "load"):
-            result = etl.load(day)
-        # XCom carries counts only, the keys and checksums are in the manifest
-        return {k: v for k, v in result.items() if k != "objects"} | {
-            "objects": len(result["objects"])
-        }
+        return run_step("load")["objects"]  # key -> sha256: what verify and publish use
 
     @task(execution_timeout=timedelta(minutes=15))
-    def verify(loaded: dict[str, Any]) -> dict[str, Any]:
-        """Every object exists, nothing extra, and each checksum matches the local file."""
-        from Module_2_Pipelines import etl
+    def verify(objects: dict[str, str]) -> dict[str, Any]:
+        """Every object exists, nothing extra, and each matches the checksum load computed."""
+        return run_step("verify", objects=objects)
 
-        day, run_id = _run_date_and_id()
-        with etl.pipeline_log(run_id, "verify"):
-            result = etl.verify(day)
-        return {"date": result["date"], "verified": result["verified"]}
-
-    @task(execution_timeout=timedelta(minutes=5))
+    @task(execution_timeout=timedelta(minutes=5), outlets=[LOANBOOK_DAILY])
     def publish(
         extracted: dict[str, Any],
         validated: dict[str, Any],
         transformed: dict[str, Any],
         verified: dict[str, Any],
+        run_id: str | None = None,  # filled in by Airflow from the context
     ) -> dict[str, Any]:
         """Write the run manifest last: its presence means the day is complete."""
-        from Module_1_Foundations.common.settings import get_settings
-        from Module_2_Pipelines import etl
+        return run_step(
+            "publish",
+            extracted=extracted,
+            validated=validated,
+            transformed=transformed,
+            verified=verified,
+            run_id=run_id,
+        )
 
-        day, run_id = _run_date_and_id()
-        settings = get_settings()
-        with etl.pipeline_log(run_id, "publish"):
-            manifest = etl.build_manifest(
-                day,
-                extracted=extracted,
-                validated=validated,
-                transformed=transformed,
-                verified=verified,
-                settings=settings,
-                run_id=run_id,
-            )
-            return etl.publish(day, manifest, settings=settings)
-
-    extracted = extract()
-    validated = validate(extracted)
-    transformed = transform(validated)
-    verified = verify(load(transformed))
-    publish(extracted, validated, transformed, verified)
+    extracted, validated, transformed, loaded = extract(), validate(), transform(), load()
+    chain(extracted, validated, transformed, loaded)
+    publish(extracted, validated, transformed, verify(loaded))
 
 
 loanbook_daily_etl()

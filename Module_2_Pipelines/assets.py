@@ -1,22 +1,21 @@
-"""The Airflow Assets the pipelines hand off through: defined once, imported by every DAG.
+"""The Airflow Assets the pipelines hand over to each other: defined once, imported by every DAG.
 
-The daily ETL (``loanbook_daily_etl``) names ``LOANBOOK_DAILY`` as the outlet of its publish task:
-each successful publish emits an asset event, and the capstone's ``loanbook_risk_model`` DAG is
-scheduled on it. The URI is the lake's daily dataset in the object store (from the settings), so
-the lineage Airflow shows points at the data itself.
+:data:`LOANBOOK_DAILY` is the lake's daily dataset. The ETL DAG's publish task names it as its
+outlet, so each successful day emits an asset event once the day's partitions and run manifest
+are in place; a downstream DAG (the capstone's risk model) is scheduled on it with
+``schedule=[LOANBOOK_DAILY]``. Its URI comes from the lake layout and the settings, so every
+process that shares the settings (scheduler, workers, DAG processor) names the same asset.
 """
 
 from __future__ import annotations
 
 from airflow.sdk import Asset
 
-from Module_1_Foundations.common.lake import DAILY, LakeLayout
+from Module_1_Foundations.common.lake import DATASET, LakeLayout
 
-
-def loanbook_daily_asset() -> Asset:
-    """The lake's daily loan-book dataset: ``s3://<bucket>/<prefix>/daily``."""
-    lake = LakeLayout.from_settings()
-    return Asset(name="loanbook_daily", uri=f"{lake.s3_root()}/{DAILY}", group="loanbook")
-
-
-LOANBOOK_DAILY = loanbook_daily_asset()
+LOANBOOK_DAILY = Asset(
+    name="loanbook_daily",
+    uri=LakeLayout.from_settings().daily_asset_uri(),
+    group=DATASET,
+    extra={"layout": "<prefix>/<table>/<day>/, run manifest in <prefix>/daily/_manifests"},
+)

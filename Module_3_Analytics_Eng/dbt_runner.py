@@ -50,10 +50,13 @@ _FIXED_ENV = {
 
 def lake_root(settings: Settings, lake: str = "local") -> str:
     """Where the sources read: the local processed folder or the object store."""
+    from Module_1_Foundations.common.lake import LakeLayout
+
+    layout = LakeLayout.from_settings(settings)
     if lake == "local":
-        return str(settings.processed_dir / "loanbook")
+        return str(layout.processed_root)
     if lake == "s3":
-        return f"s3://{settings.s3_bucket}/{settings.s3_prefix.strip('/')}"
+        return layout.s3_root()
     raise UserError(f"--lake={lake!r} is invalid: give local or s3")
 
 

@@ -17,12 +17,12 @@ _CHUNK = 1 << 20
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
+def atomic_path(target: Path, *, mode: int = 0o644) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; move it into place only on success.
 
     A reader never sees a half-written ``target``: the rename is atomic on one filesystem,
     and an exception (or a kill) leaves at most a hidden ``.tmp`` file behind, never a
-    truncated target.
+    truncated target. ``mode`` is the file's permission once in place (``0o600`` for secrets).
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -31,15 +31,16 @@ def atomic_path(target: Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
-        tmp.chmod(0o644)  # mkstemp makes 0600; the data is meant to be read by other tools
+        if mode != 0o600:  # mkstemp makes 0600; data is meant to be read by other tools
+            tmp.chmod(mode)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def write_text_atomic(target: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``target`` atomically."""
-    with atomic_path(target) as tmp:
+def write_text_atomic(target: Path, text: str, *, mode: int = 0o644) -> None:
+    """Write ``text`` (UTF-8) to ``target`` atomically, with permission ``mode``."""
+    with atomic_path(target, mode=mode) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
 

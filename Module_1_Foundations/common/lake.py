@@ -5,13 +5,20 @@ else (Module 1 converts into it, Module 2's DAG adds daily partitions, Module 3'
 read it, the capstone publishes from it). On disk and in the object store the layout is::
 
     <raw_dir>/loanbook/<table>.csv                         the full-book export (CSV)
+    <raw_dir>/loanbook/manifest.json                       ... and its generator manifest
     <raw_dir>/loanbook/daily/dt=YYYY-MM-DD/<table>.csv     a day's drop (write-once)
     <processed_dir>/loanbook/<table>/part-*.parquet        the snapshot, one folder a table
     <processed_dir>/loanbook/<table>/_manifest.json        ... with its conversion manifest
-    <processed_dir>/loanbook/daily/<table>/dt=YYYY-MM-DD/  a day's clean partition
+    <processed_dir>/loanbook/<table>/dt=YYYY-MM-DD/        a day's clean partition of the table
+    <processed_dir>/loanbook/daily/_staged/<table>/dt=../  a day's partition, validated, not yet in
     <processed_dir>/loanbook/daily/_rejects/<table>/dt=../ the rows that day refused, with reasons
     <processed_dir>/loanbook/daily/_manifests/dt=...json   the day's run manifest
     s3://<bucket>/<prefix>/...                             the processed tree, key for path
+
+The snapshot and the daily partitions form ONE lake: a reader globs ``<table>/**/*.parquet``
+and gets both, and dbt's staging models keep one row per key, the newest load winning (a file
+outside any ``dt=`` folder is the initial load). The daily bookkeeping (staging, rejects, run
+manifests) lives under ``daily/``, outside every table folder, so no reader mistakes it for data.
 
 ``dt=`` is the Hive partition key of a load date; :func:`partition_name` spells it and
 :func:`partition_date` reads it back.
@@ -33,12 +40,15 @@ TABLES: tuple[str, ...] = ("borrowers", "loans", "repayments", "loan_truth")
 #: The vendor tables a daily drop carries to the lake; ``loan_truth`` is the generator's
 #: ground truth (true default probabilities), kept beside the snapshot for evaluation only.
 PIPELINE_TABLES: tuple[str, ...] = ("borrowers", "loans", "repayments")
-#: The daily drops form their own dataset folder beside the snapshot's table folders.
+#: The daily drops' raw folder, and the folder of their bookkeeping beside the table folders.
 DAILY = "daily"
 #: Hive partition key of a load date.
 PARTITION_KEY = "dt"
 REJECTS = "_rejects"
 MANIFESTS = "_manifests"
+STAGED = "_staged"
+#: The generator's manifest beside an export's CSV files (its config names the book).
+EXPORT_MANIFEST = "manifest.json"
 #: The conversion manifest Module 1 writes into each table folder.
 TABLE_MANIFEST = "_manifest.json"
 
@@ -80,6 +90,10 @@ class LakeLayout:
         """The full-book export of one table: ``<raw>/loanbook/loans.csv``."""
         return self.raw_root / f"{table}.csv"
 
+    def raw_manifest(self) -> Path:
+        """The full-book export's generator manifest: ``<raw>/loanbook/manifest.json``."""
+        return self.raw_root / EXPORT_MANIFEST
+
     def raw_daily(self, day: date) -> Path:
         """A day's raw drop folder: ``<raw>/loanbook/daily/dt=DAY``."""
         return self.raw_root / DAILY / partition_name(day)
@@ -94,8 +108,12 @@ class LakeLayout:
         return self.processed_root / DAILY
 
     def daily_table(self, table: str, day: date) -> Path:
-        """A day's clean partition: ``<processed>/loanbook/daily/loans/dt=DAY``."""
-        return self.daily_root() / table / partition_name(day)
+        """A day's clean partition, inside the table: ``<processed>/loanbook/loans/dt=DAY``."""
+        return self.snapshot_table(table) / partition_name(day)
+
+    def daily_staged(self, table: str, day: date) -> Path:
+        """A day's partition once validated, before it is swapped into the table."""
+        return self.daily_root() / STAGED / table / partition_name(day)
 
     def daily_rejects(self, table: str, day: date) -> Path:
         return self.daily_root() / REJECTS / table / partition_name(day)
@@ -110,11 +128,16 @@ class LakeLayout:
         return "/".join(p.strip("/") for p in (self.prefix, *parts) if p.strip("/"))
 
     def daily_table_key(self, table: str, day: date) -> str:
-        """Key prefix of a day's partition: ``loanbook/daily/loans/dt=2024-01-05``."""
-        return self.key(DAILY, table, partition_name(day))
+        """Key prefix of a day's partition: ``loanbook/loans/dt=2024-01-05``."""
+        return self.key(table, partition_name(day))
 
     def daily_manifest_key(self, day: date) -> str:
         return self.key(DAILY, MANIFESTS, partition_name(day), "manifest.json")
+
+    def daily_asset_uri(self) -> str:
+        """The daily dataset as an Airflow Asset URI: where each day's run manifest is
+        published (``s3://<bucket>/<prefix>/daily``); an event means a day is complete."""
+        return f"{self.s3_root()}/{DAILY}"
 
     def s3_root(self) -> str:
         """The lake's root URL in the object store: ``s3://<bucket>/<prefix>``."""

@@ -6,7 +6,6 @@ Records go to the console (without breaking progress bars) and to ``<module>/log
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import sys
 from collections.abc import Iterable, Iterator
@@ -17,6 +16,7 @@ from typing import TypeVar
 from tqdm.auto import tqdm
 
 from Module_1_Foundations.common.paths import REPO_ROOT
+from Module_1_Foundations.common.settings import get_settings
 
 T = TypeVar("T")
 
@@ -25,9 +25,10 @@ _MARK = "_hdp_handler"
 
 
 def new_run_id() -> str:
-    """A sortable, unique run id: ``20261126T214500Z-1a2b3c``. ``HDP_RUN_ID`` overrides it."""
+    """A sortable, unique run id: ``20261126T214500Z-1a2b3c``; the setting ``run_id``
+    (``HDP_RUN_ID``, e.g. handed down by an orchestrator) overrides it."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return os.environ.get("HDP_RUN_ID") or f"{stamp}-{secrets.token_hex(3)}"
+    return get_settings().run_id or f"{stamp}-{secrets.token_hex(3)}"
 
 
 class IsoFormatter(logging.Formatter):
@@ -37,7 +38,10 @@ class IsoFormatter(logging.Formatter):
         return datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds")
 
 
-class _RunIdFilter(logging.Filter):
+class RunIdFilter(logging.Filter):
+    """Stamps ``run_id`` on every record that passes a handler (the ``%(run_id)s`` of
+    :data:`LOG_FORMAT`); a record that already carries one keeps it."""
+
     def __init__(self, run_id: str) -> None:
         super().__init__()
         self.run_id = run_id
@@ -86,7 +90,7 @@ def setup_logging(
         root.removeHandler(handler)
         handler.close()
     formatter = IsoFormatter(LOG_FORMAT)
-    run_filter = _RunIdFilter(run_id)
+    run_filter = RunIdFilter(run_id)
     console = _TqdmConsoleHandler(sys.stderr)
     to_file = logging.FileHandler(folder / f"{name}.log", encoding="utf-8")
     for handler in (console, to_file):

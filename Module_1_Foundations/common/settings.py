@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +23,7 @@ from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from Module_1_Foundations.common.errors import SettingsError
+from Module_1_Foundations.common.io import write_text_atomic
 from Module_1_Foundations.common.paths import REPO_ROOT
 
 ENV_PREFIX = "HDP_"
@@ -88,6 +88,18 @@ class Settings(BaseSettings):
     # --- orchestration ----------------------------------------------------------------------
     airflow_home: Path | None = Field(None, description="AIRFLOW_HOME for the local Airflow")
     airflow_port: int = Field(8080, ge=1024, le=65535, description="Local Airflow API/UI port")
+    pipeline_log_dir: Path | None = Field(
+        None, description="Module 2's pipeline logs (etl.log); empty = Module_2_Pipelines/logs"
+    )
+
+    # --- logging ----------------------------------------------------------------------------
+    run_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9._:+-]+$",
+        description="Run id stamped on every log line; empty = a new sortable id per run",
+    )
 
     # --- capstone: model registry, credit risk, serving -------------------------------------
     mlflow_tracking_uri: str | None = Field(
@@ -126,6 +138,7 @@ class Settings(BaseSettings):
             "duckdb_path",
             "airflow_home",
             "serving_dir",
+            "pipeline_log_dir",
         ):
             value = getattr(self, name)
             if value is not None and not value.is_absolute():
@@ -134,6 +147,8 @@ class Settings(BaseSettings):
             set_(self, "duckdb_path", self.state_dir / "warehouse" / "loanbook.duckdb")
         if self.airflow_home is None:
             set_(self, "airflow_home", self.state_dir / "airflow")
+        if self.pipeline_log_dir is None:
+            set_(self, "pipeline_log_dir", REPO_ROOT / "Module_2_Pipelines" / "logs")
         if self.serving_dir is None:
             set_(self, "serving_dir", self.state_dir / "serving")
         if self.mlflow_tracking_uri is None:
@@ -188,12 +203,9 @@ class Settings(BaseSettings):
             return None
         path = self.state_dir / "object_store" / "credentials.json"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
             pair = {"access_key": "hdp" + secrets.token_hex(8), "secret_key": secrets.token_hex(20)}
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(pair))
-            tmp.chmod(0o600)
-            os.replace(tmp, path)
+            # owner-only from the first byte: the temporary file is never readable by others
+            write_text_atomic(path, json.dumps(pair), mode=0o600)
         try:
             pair = json.loads(path.read_text())
             return pair["access_key"], pair["secret_key"]

@@ -24,7 +24,7 @@ import io
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
 from pathlib import Path
 
@@ -393,6 +393,40 @@ def _repayment_rows(
     )
 
 
+def repayments_due(book: GeneratorConfig, day: date) -> pa.Table:
+    """The instalments of ``book`` that fall due on ``day``: that day's repayment events of the
+    live book, clean and typed, deterministic per day.
+
+    For a day up to the book's as-of date the rows are the ones the book's own export holds
+    (same seed, same draws), so a reader that keeps one row per (loan, instalment) counts each
+    once; after it, the book is carried forward to ``day`` (the loans' fates are drawn
+    independently of the as-of date, so they stay the same).
+    """
+    carried = book if day <= book.as_of else replace(book, as_of=day)
+    wanted = pa.scalar(day, pa.date32())
+    parts = []
+    for chunk in range(math.ceil(carried.loans / CHUNK_LOANS)):
+        n = min(CHUNK_LOANS, carried.loans - chunk * CHUNK_LOANS)
+        repayments = generate_chunk(carried, chunk, n)["repayments"]
+        parts.append(repayments.filter(pc.equal(repayments["due_date"], wanted)))
+    # a chunk with no instalment at all types its empty status column as null: promote it
+    return pa.concat_tables(parts, promote_options="permissive").combine_chunks()
+
+
+def config_from_manifest(manifest: dict) -> GeneratorConfig:
+    """The :class:`GeneratorConfig` an export was generated with, from its ``manifest.json``."""
+    config = manifest["config"]
+    return GeneratorConfig(
+        loans=int(config["loans"]),
+        seed=int(config["seed"]),
+        start_date=date.fromisoformat(config["start_date"]),
+        end_date=date.fromisoformat(config["end_date"]),
+        as_of=date.fromisoformat(config["as_of"]),
+        id_prefix=config.get("id_prefix", ""),
+        faults=FaultRates(**config["faults"]),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Faults: applied per column to a clean chunk, then serialised to CSV bytes
 # ---------------------------------------------------------------------------------------------
@@ -546,8 +580,19 @@ def _malform(
 # ---------------------------------------------------------------------------------------------
 
 
-def generate(config: GeneratorConfig, out_dir: Path, *, show_progress: bool = True) -> dict:
-    """Write the loan book to ``out_dir`` and return the manifest (also written as JSON)."""
+def generate(
+    config: GeneratorConfig,
+    out_dir: Path,
+    *,
+    show_progress: bool = True,
+    live_book: GeneratorConfig | None = None,
+) -> dict:
+    """Write the loan book to ``out_dir`` and return the manifest (also written as JSON).
+
+    With ``live_book`` (a daily drop), ``repayments.csv`` also carries the instalments of that
+    book falling due on ``config.as_of`` (:func:`repayments_due`), faults included, so that the
+    drop is a complete increment: the day's new loans and the day's repayment events.
+    """
     started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -584,6 +629,11 @@ def generate(config: GeneratorConfig, out_dir: Path, *, show_progress: bool = Tr
             for chunk in range(n_chunks):
                 n = min(CHUNK_LOANS, config.loans - chunk * CHUNK_LOANS)
                 tables = generate_chunk(config, chunk, n)
+                if live_book is not None and chunk == n_chunks - 1:
+                    due = repayments_due(live_book, config.as_of)
+                    tables["repayments"] = pa.concat_tables(
+                        [tables["repayments"], due], promote_options="permissive"
+                    ).combine_chunks()
                 fault_rng = np.random.default_rng(np.random.SeedSequence([config.seed, chunk, 1]))
                 for name, table in tables.items():
                     writer = writers[name]
@@ -629,6 +679,16 @@ def generate(config: GeneratorConfig, out_dir: Path, *, show_progress: bool = Tr
             "faults": asdict(config.faults),
             "chunk_loans": CHUNK_LOANS,
         },
+        **(
+            {}
+            if live_book is None
+            else {
+                "live_book": {
+                    **{k: str(v) for k, v in asdict(live_book).items() if k != "faults"},
+                    "faults": asdict(live_book.faults),
+                }
+            }
+        ),
         "files": files,
         "faults": fault_counts,
         "seconds": round(time.perf_counter() - started, 2),

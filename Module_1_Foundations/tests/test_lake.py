@@ -46,19 +46,22 @@ def test_the_table_lists_match_the_contracts():
 
 def test_local_paths(lake: LakeLayout, tmp_path: Path):
     assert lake.raw_csv("loans") == tmp_path / "raw" / DATASET / "loans.csv"
+    assert lake.raw_manifest() == tmp_path / "raw" / DATASET / "manifest.json"
     assert lake.snapshot_table("loans") == tmp_path / "processed" / DATASET / "loans"
     assert lake.raw_daily(DAY) == tmp_path / "raw" / DATASET / "daily" / "dt=2024-01-05"
     daily = tmp_path / "processed" / DATASET / "daily"
-    assert lake.daily_table("loans", DAY) == daily / "loans" / "dt=2024-01-05"
+    assert lake.daily_table("loans", DAY) == daily.parent / "loans" / "dt=2024-01-05"
+    assert lake.daily_staged("loans", DAY) == daily / "_staged" / "loans" / "dt=2024-01-05"
     assert lake.daily_rejects("loans", DAY) == daily / "_rejects" / "loans" / "dt=2024-01-05"
     assert lake.daily_manifest(DAY) == daily / "_manifests" / "dt=2024-01-05.json"
 
 
 def test_object_keys_mirror_the_local_tree(lake: LakeLayout):
     assert lake.key("loans") == "loanbook/loans"
-    assert lake.daily_table_key("loans", DAY) == "loanbook/daily/loans/dt=2024-01-05"
+    assert lake.daily_table_key("loans", DAY) == "loanbook/loans/dt=2024-01-05"
     assert lake.daily_manifest_key(DAY) == "loanbook/daily/_manifests/dt=2024-01-05/manifest.json"
     assert lake.s3_root() == "s3://loanbook-lake/loanbook"
+    assert lake.daily_asset_uri() == "s3://loanbook-lake/loanbook/daily"
 
 
 def test_an_empty_prefix_puts_the_lake_at_the_bucket_root(tmp_path: Path):

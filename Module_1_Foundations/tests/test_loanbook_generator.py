@@ -244,3 +244,60 @@ def test_repayment_schedule_follows_the_annuity_formula(clean_book):
     expected_interest = (loans.loc[paid.index, "loan_amount"] * rate).round(2)
     assert ((paid.interest_paid - expected_interest).abs() <= 0.011).all()
     assert set(REPAYMENTS.column("status").allowed) >= set(pays.status)
+
+
+# --- daily drops: the live book's repayment events of the day ------------------------------
+
+
+def test_the_repayments_due_on_a_day_are_the_books_own_rows_of_that_day(clean_book, small_chunks):
+    book = gen.GeneratorConfig(loans=4_000, seed=7, faults=gen.FaultRates.none())
+    day = date(2024, 3, 15)
+
+    due = gen.repayments_due(book, day).to_pandas()
+    exported = _read(clean_book, "repayments")
+    expected = exported[exported.due_date == day.isoformat()]
+
+    assert len(due) == len(expected) > 0
+    assert sorted(zip(due.loan_id, due.installment_number, strict=True)) == sorted(
+        zip(expected.loan_id, expected.installment_number, strict=True)
+    )
+    assert gen.repayments_due(book, day).equals(gen.repayments_due(book, day))  # per day
+
+
+def test_after_the_export_date_the_book_is_carried_forward_to_the_day(small_chunks):
+    book = gen.GeneratorConfig(loans=2_000, seed=7, end_date=date(2024, 12, 31))
+    later = date(2026, 1, 15)  # after the default as-of date, 2025-12-31
+
+    due = gen.repayments_due(book, later).to_pandas()
+
+    assert len(due) > 0 and set(due.due_date) == {later}
+    assert (due.payment_date.dropna() <= later).all()
+
+
+def test_a_daily_drop_carries_the_live_books_events_beside_its_new_loans(tmp_path):
+    day = date(2024, 3, 15)
+    book = gen.GeneratorConfig(loans=3_000, seed=7)
+    drop = gen.GeneratorConfig(
+        loans=40, seed=20240315, start_date=day, end_date=day, as_of=day, id_prefix="20240315-"
+    )
+
+    manifest = gen.generate(
+        drop,
+        tmp_path,
+        show_progress=False,
+        live_book=book,
+    )
+    events = _read(tmp_path, "repayments")
+
+    due = gen.repayments_due(book, day)
+    assert manifest["files"]["repayments"]["unique_rows"] == due.num_rows > 0
+    assert gen.config_from_manifest({"config": manifest["live_book"]}) == book
+    assert not events.loan_id.astype(str).str.startswith("L20240315-").any()
+    assert _read(tmp_path, "loans").loan_id.str.startswith("L20240315-").all()
+
+
+def test_an_exports_config_reads_back_from_its_manifest(tmp_path):
+    config = gen.GeneratorConfig(loans=30, seed=3, as_of=date(2026, 1, 1), id_prefix="x-")
+    manifest = gen.generate(config, tmp_path, show_progress=False)
+    assert gen.config_from_manifest(manifest) == config
+    assert gen.config_from_manifest(json.loads((tmp_path / "manifest.json").read_text())) == config

@@ -117,3 +117,17 @@ def test_atomic_directory_keeps_the_old_folder_when_the_build_fails(tmp_path):
         build_and_crash()
     assert sorted(p.name for p in target.iterdir()) == ["old.parquet"]
     assert [p.name for p in tmp_path.iterdir()] == ["dataset"]
+
+
+def test_the_run_id_setting_tags_every_line(tmp_path, restore_root_logger, monkeypatch):
+    from Module_1_Foundations.common.settings import get_settings
+
+    monkeypatch.setenv("HDP_RUN_ID", "scheduled__2024-01-05")
+    get_settings.cache_clear()
+    try:
+        run_id = setup_logging("Module_1_Foundations", "tagged", log_dir=tmp_path)
+        logging.getLogger("hdp.test").warning("tagged line")
+    finally:
+        get_settings.cache_clear()
+    assert run_id == "scheduled__2024-01-05"
+    assert "run=scheduled__2024-01-05" in (tmp_path / "tagged.log").read_text()

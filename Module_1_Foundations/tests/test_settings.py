@@ -130,3 +130,21 @@ def test_capstone_defaults_live_under_the_state_folder(tmp_path):
 def test_pd_bands_out_of_order_are_refused_naming_both_variables():
     with pytest.raises(SettingsError, match="HDP_PD_REVIEW_FROM must be below HDP_PD_DECLINE_FROM"):
         load_settings(pd_review_from=0.3, pd_decline_from=0.2)
+
+
+def test_the_run_id_and_the_pipeline_log_folder_are_settings(clean_env):
+    defaults = load_settings(_env_file=None)
+    assert defaults.run_id is None
+    assert defaults.pipeline_log_dir == REPO_ROOT / "Module_2_Pipelines" / "logs"
+
+    clean_env.setenv("HDP_RUN_ID", "manual__2024-01-05")
+    clean_env.setenv("HDP_PIPELINE_LOG_DIR", "elsewhere/logs")
+    settings = load_settings(_env_file=None)
+    assert settings.run_id == "manual__2024-01-05"
+    assert settings.pipeline_log_dir == REPO_ROOT / "elsewhere" / "logs"
+
+
+def test_a_run_id_that_would_break_a_log_line_is_refused(clean_env):
+    clean_env.setenv("HDP_RUN_ID", "two words")
+    with pytest.raises(SettingsError, match=r"setting HDP_RUN_ID='two words' is invalid"):
+        load_settings(_env_file=None)

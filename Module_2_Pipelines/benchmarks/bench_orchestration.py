@@ -120,7 +120,8 @@ def load_dag() -> Any:
     from airflow.dag_processing.dagbag import DagBag
     from airflow.utils import db
 
-    from Module_2_Pipelines.airflow_local import DAG_ID, prepare_dags_folder
+    from Module_2_Pipelines.airflow_local import prepare_dags_folder
+    from Module_2_Pipelines.pipeline import DAG_ID
 
     dags = prepare_dags_folder(WORK / "airflow" / "dags")
     db.initdb()

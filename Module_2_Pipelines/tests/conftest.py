@@ -44,6 +44,9 @@ os.environ.update(
 
 BUCKET = "loanbook-lake-test"
 TEST_LOANS = 300
+#: The live book of the test lake: small, issued before the DAG's window, so each day of
+#: January 2024 has instalments of it falling due (the repayment events of a daily drop).
+LIVE_BOOK_LOANS = 1_500
 
 
 def free_port() -> int:
@@ -119,6 +122,12 @@ class Lake:
 
         return object_store_client(self.settings)
 
+    @property
+    def layout(self) -> Any:
+        from Module_1_Foundations.common.lake import LakeLayout
+
+        return LakeLayout.from_settings(self.settings)
+
     def object_keys(self, prefix: str = "") -> list[str]:
         from botocore.exceptions import ClientError
 
@@ -132,10 +141,30 @@ class Lake:
             raise
 
     def partition_files(self, table: str, day: date) -> list[str]:
-        from Module_2_Pipelines.etl import processed_partition
-
-        folder = processed_partition(self.settings, table, day)
+        folder = self.layout.daily_table(table, day)
         return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def live_book_config() -> Any:
+    from Module_1_Foundations.datasets.loanbook_generator import GeneratorConfig
+
+    return GeneratorConfig(
+        loans=LIVE_BOOK_LOANS,
+        seed=11,
+        start_date=date(2023, 1, 1),
+        end_date=date(2023, 12, 31),
+        as_of=date(2024, 1, 31),
+    )
+
+
+@pytest.fixture(scope="session")
+def live_book_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A full-book export (CSV and generator manifest), generated once for the session."""
+    from Module_1_Foundations.datasets.loanbook_generator import generate
+
+    folder = tmp_path_factory.mktemp("live-book") / "loanbook"
+    generate(live_book_config(), folder, show_progress=False)
+    return folder
 
 
 def point_settings_at(monkeypatch: pytest.MonkeyPatch, root: Path, endpoint: str) -> Settings:
@@ -160,9 +189,16 @@ def point_settings_at(monkeypatch: pytest.MonkeyPatch, root: Path, endpoint: str
 
 
 @pytest.fixture
-def lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_server: S3Server) -> Iterator[Lake]:
+def lake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_server: S3Server, live_book_export: Path
+) -> Iterator[Lake]:
+    """A temporary lake whose raw zone holds the live book's export (its daily drops report
+    repayments of it), and an empty bucket."""
     s3_server.reset()
     settings = point_settings_at(monkeypatch, tmp_path, s3_server.url)
+    from Module_1_Foundations.common.lake import LakeLayout
+
+    shutil.copytree(live_book_export, LakeLayout.from_settings(settings).raw_root)
     yield Lake(tmp_path, settings, s3_server)
     get_settings.cache_clear()
 
@@ -172,7 +208,7 @@ def etl_dag(airflow_db: Path, dags_folder: Path) -> Any:
     """The DAG as Airflow's DagBag parses it from the DAG folder (a fresh object per test)."""
     from airflow.dag_processing.dagbag import DagBag
 
-    from Module_2_Pipelines.airflow_local import DAG_ID
+    from Module_2_Pipelines.pipeline import DAG_ID
 
     bag = DagBag(dag_folder=str(dags_folder))
     assert not bag.import_errors, bag.import_errors

@@ -13,7 +13,7 @@ import pytest
 from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.paths import REPO_ROOT
 from Module_1_Foundations.common.settings import get_settings, load_settings
-from Module_2_Pipelines import airflow_local, etl
+from Module_2_Pipelines import airflow_local
 from Module_2_Pipelines.tests.conftest import TEST_LOANS, free_port
 
 
@@ -168,8 +168,8 @@ def test_standalone_runs_the_dag_triggered_through_rest_and_stops_without_orphan
         assert f"{task:10} success" in out
     day = date(2024, 1, 3)
     assert lake.partition_files("loans", day) == ["_manifest.json", "part-00000.parquet"]
-    assert etl.manifest_file(settings, day).is_file()
-    assert len(lake.object_keys()) == 5
+    assert lake.layout.daily_manifest(day).is_file()
+    assert len(lake.object_keys()) == 7  # 3 tables x (Parquet + _manifest.json) + the manifest
     assert (lake.root / "logs" / "airflow").is_dir()  # task logs under the module's logs/
     assert stopped is True
     assert airflow_local.group_members(pgid) == []

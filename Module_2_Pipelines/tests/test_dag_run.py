@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pyarrow.parquet as pq
 
-from Module_2_Pipelines import etl
+from Module_1_Foundations.common.io import sha256_file
 from Module_2_Pipelines.tests.conftest import BUCKET, TEST_LOANS, logical, task_states
 
 DAY = date(2024, 1, 2)
@@ -19,38 +19,60 @@ def test_a_run_lands_the_partition_the_objects_and_the_manifest(etl_dag, lake):
     run = etl_dag.test(logical_date=logical(DAY), run_conf={"loans": TEST_LOANS})
 
     assert run.state == "success", task_states(run)
-    assert lake.partition_files("loans", DAY) == ["_manifest.json", "part-00000.parquet"]
-    part = etl.processed_partition(lake.settings, "loans", DAY) / "part-00000.parquet"
-    key = f"loanbook/daily/loans/dt={DAY}/part-00000.parquet"
+    for table in ("borrowers", "loans", "repayments"):
+        assert lake.partition_files(table, DAY) == ["_manifest.json", "part-00000.parquet"]
+    part = lake.layout.daily_table("loans", DAY) / "part-00000.parquet"
+    key = f"loanbook/loans/dt={DAY}/part-00000.parquet"
     assert key in lake.object_keys()
-    assert etl.check_object(lake.client(), BUCKET, key, part) is None
-    manifest = json.loads(etl.manifest_file(lake.settings, DAY).read_text())
+    manifest = json.loads(lake.layout.daily_manifest(DAY).read_text())
+    entry = manifest["tables"]["loans"]["files"]["part-00000.parquet"]
+    head = lake.client().head_object(Bucket=BUCKET, Key=key)
+    assert entry["object"] == key and entry["bytes"] == part.stat().st_size
+    assert head["Metadata"]["sha256"] == entry["sha256"] == sha256_file(part)
     assert manifest["date"] == DAY.isoformat()
-    assert manifest["tables"]["loans"]["files"]["part-00000.parquet"]["object"] == key
+    assert manifest["tables"]["repayments"]["rows_out"] > 0  # the live book's events of the day
     assert manifest["run"]["run_id"] == run.run_id
+
+
+def test_a_published_day_emits_an_event_of_the_daily_asset(etl_dag, lake):
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    from Module_2_Pipelines.assets import LOANBOOK_DAILY
+
+    run = etl_dag.test(logical_date=logical(DAY), run_conf={"loans": TEST_LOANS})
+
+    assert run.state == "success", task_states(run)
+    with create_session() as session:
+        events = (
+            session.query(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .filter(AssetModel.uri == LOANBOOK_DAILY.uri, AssetEvent.source_run_id == run.run_id)
+            .all()
+        )
+        assert [e.source_task_id for e in events] == ["publish"]
 
 
 def _parquet_bytes(lake, day: date) -> dict[str, bytes]:
     return {
-        table: (
-            etl.processed_partition(lake.settings, table, day) / "part-00000.parquet"
-        ).read_bytes()
-        for table in ("borrowers", "loans")
+        table: (lake.layout.daily_table(table, day) / "part-00000.parquet").read_bytes()
+        for table in ("borrowers", "loans", "repayments")
     }
 
 
 def test_the_same_logical_date_twice_gives_identical_outputs_and_no_duplicates(etl_dag, lake):
     first = etl_dag.test(logical_date=logical(DAY), run_conf={"loans": TEST_LOANS})
     data_1, keys_1 = _parquet_bytes(lake, DAY), lake.object_keys()
-    raw_1 = etl.extract(DAY, settings=lake.settings)["files"]
+    raw = lake.layout.raw_daily(DAY)
+    raw_1 = {p.name: p.read_bytes() for p in raw.iterdir()}
     second = etl_dag.test(logical_date=logical(DAY), run_conf={"loans": TEST_LOANS})
 
     assert (first.state, second.state) == ("success", "success")
     assert _parquet_bytes(lake, DAY) == data_1
     assert lake.object_keys() == keys_1
-    assert len(keys_1) == len(set(keys_1)) == 5  # 2 tables x (Parquet + _manifest.json) + manifest
-    assert etl.extract(DAY, settings=lake.settings)["files"] == raw_1
-    folder = etl.processed_partition(lake.settings, "loans", DAY)
+    assert len(keys_1) == len(set(keys_1)) == 7  # 3 tables x (Parquet + _manifest.json) + manifest
+    assert {p.name: p.read_bytes() for p in raw.iterdir()} == raw_1
+    folder = lake.layout.daily_table("loans", DAY)
     assert [p.name for p in folder.parent.iterdir()] == [f"dt={DAY}"]  # no stray temp folders
     loans = pq.read_table(folder / "part-00000.parquet")
     ids = loans.column("loan_id").to_pylist()
@@ -62,16 +84,14 @@ def test_a_three_day_backfill_gives_three_partitions(etl_dag, lake):
     runs = [etl_dag.test(logical_date=logical(d), run_conf={"loans": TEST_LOANS}) for d in days]
 
     assert [r.state for r in runs] == ["success"] * 3
-    folder = etl.processed_partition(lake.settings, "loans", days[0]).parent
+    folder = lake.layout.snapshot_table("loans")
     assert sorted(p.name for p in folder.iterdir()) == [f"dt={d}" for d in days]
-    assert sorted({k.split("/")[3] for k in lake.object_keys("loanbook/daily/loans/")}) == [
+    assert sorted({k.split("/")[2] for k in lake.object_keys("loanbook/loans/")}) == [
         f"dt={d}" for d in days
     ]
-    assert all(etl.manifest_file(lake.settings, d).is_file() for d in days)
+    assert all(lake.layout.daily_manifest(d).is_file() for d in days)
     prefixes = {
-        json.loads(etl.manifest_file(lake.settings, d).read_text())["raw"]["files"]["loans"][
-            "sha256"
-        ]
+        json.loads(lake.layout.daily_manifest(d).read_text())["raw"]["files"]["loans"]["sha256"]
         for d in days
     }
     assert len(prefixes) == 3  # three different drops, not one drop three times
@@ -132,9 +152,11 @@ def test_object_store_down_fails_the_load_which_retries_and_succeeds_once_it_is_
 
 
 def test_a_malformed_raw_file_fails_validate_and_transform_never_runs(etl_dag, lake):
+    from Module_2_Pipelines import etl
+
     day = date(2024, 1, 5)
     etl.extract(day, loans=TEST_LOANS, settings=lake.settings)
-    loans_csv = etl.raw_partition(lake.settings, day) / "loans.csv"
+    loans_csv = lake.layout.raw_daily(day) / "loans.csv"
     lines = loans_csv.read_text().splitlines()
     broken = [lines[0]] + [line.rsplit(",", 3)[0] for line in lines[1:]]  # every row truncated
     loans_csv.write_text("\n".join(broken) + "\n")
@@ -146,5 +168,6 @@ def test_a_malformed_raw_file_fails_validate_and_transform_never_runs(etl_dag, l
     assert states["extract"] == "success"
     assert states["validate"] == "failed"
     assert states["transform"] == states["load"] == "upstream_failed"
-    assert not etl.processed_partition(lake.settings, "loans", day).exists()
+    assert not lake.layout.daily_table("loans", day).exists()
+    assert not lake.layout.daily_staged("loans", day).exists()
     assert lake.object_keys() == []
