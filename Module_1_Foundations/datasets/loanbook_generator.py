@@ -37,8 +37,8 @@ from scipy.special import betainc, expit
 from Module_1_Foundations.common.cli import ArgumentParser, iso_date, run_cli
 from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.io import atomic_path, sha256_file, write_json_atomic
+from Module_1_Foundations.common.lake import LakeLayout
 from Module_1_Foundations.common.logs import progress_bar, setup_logging
-from Module_1_Foundations.common.settings import get_settings
 from Module_1_Foundations.datasets.loanbook_schema import (
     BORROWERS,
     EMPLOYMENT_LENGTHS,
@@ -708,11 +708,9 @@ def main(argv: list[str] | None = None) -> int:
     def _main() -> int:
         args = build_parser().parse_args(argv)
         config = config_from_args(args)
-        settings = get_settings()
+        layout = LakeLayout.from_settings()
         setup_logging("Module_1_Foundations", "loanbook_generator")
-        generate(
-            config, args.out_dir or settings.raw_dir / "loanbook", show_progress=not args.quiet
-        )
+        generate(config, args.out_dir or layout.raw_root, show_progress=not args.quiet)
         return 0
 
     return run_cli(_main)
