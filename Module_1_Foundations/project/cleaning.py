@@ -10,6 +10,7 @@ returns the typed columns plus, for each rejected row, the reasons.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -17,28 +18,37 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from Module_1_Foundations.project.column_plans import ColumnPlan, Kind, canonical_spellings
+from Module_1_Foundations.project.column_plans import ColumnPlan, canonical_spellings
+from Module_1_Foundations.project.csv_reading import UNDECODABLE_CLOSE, UNDECODABLE_OPEN
 from Module_1_Foundations.project.value_parsing import (
     ARROW_TYPES,
     FLOAT_PATTERN,
     INT_PATTERN,
     as_mask,
+    decimal_comma_as_point,
     drop_rolled_iso_days,
     normalise_missing,
     parse_bools,
     parse_dates,
     parse_numbers,
     parse_timestamps,
+    parse_zoned_timestamps,
     scatter,
     ymd_dates,
 )
 
+#: C0 control characters inside a cell (tab, line feed and carriage return are ordinary text
+#: in a quoted field); RE2 syntax for the Arrow kernels.
+CONTROL_PATTERN = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+_CONTROL_RE = re.compile(CONTROL_PATTERN)
+_UNDECODABLE = f"{UNDECODABLE_OPEN}(?P<b>[^{UNDECODABLE_CLOSE}]*){UNDECODABLE_CLOSE}"
 _NOUN = {
     "int": "an integer",
     "float": "a number",
     "bool": "a yes/no value",
     "date": "a date",
     "timestamp": "a timestamp",
+    "timestamptz": "a timestamp with a UTC offset",
 }
 
 
@@ -48,8 +58,10 @@ class Problem:
 
     column: str
     mask: np.ndarray
-    message: str  # '{value}' is replaced by the raw cell
+    message: str  # '{value}' is replaced by the raw cell, or by ``shown``
     kind: str
+    #: What '{value}' shows for each masked row, in row order (default: the raw cell).
+    shown: pa.Array | None = None
 
 
 @dataclass
@@ -94,7 +106,7 @@ def _parse_fast(raw: pa.Array, plan: ColumnPlan) -> pa.Array | None:
     kind = plan.kind
     if not plan.dirty:
         try:
-            if kind in ("int", "float", "timestamp"):
+            if kind in ("int", "float", "timestamp", "timestamptz"):
                 return pc.cast(raw, ARROW_TYPES[kind])
             if kind == "date":
                 return drop_rolled_iso_days(raw, pc.cast(raw, pa.date32()))
@@ -108,13 +120,21 @@ def _parse_fast(raw: pa.Array, plan: ColumnPlan) -> pa.Array | None:
     return None
 
 
-def _parse_text(text: pa.Array, kind: Kind) -> tuple[pa.Array, np.ndarray]:
+def _parse_text(text: pa.Array, plan: ColumnPlan) -> tuple[pa.Array, np.ndarray]:
     """Parse trimmed, marker-free text in every accepted form; return values and a 'bad' mask."""
+    kind = plan.kind
     if kind in ("int", "float"):
         values, ok = parse_numbers(text, kind)  # type: ignore[arg-type]
         return values, as_mask(pc.and_(pc.is_valid(text), pc.invert(ok)))
-    parser = {"date": parse_dates, "timestamp": parse_timestamps, "bool": parse_bools}[kind]
-    values = parser(text)
+    if kind == "date":
+        values = parse_dates(text, plan.date_formats)
+    else:
+        parser = {
+            "timestamp": parse_timestamps,
+            "timestamptz": parse_zoned_timestamps,
+            "bool": parse_bools,
+        }[kind]
+        values = parser(text)
     return values, as_mask(pc.and_(pc.is_valid(text), pc.is_null(values)))
 
 
@@ -140,17 +160,23 @@ def clean_column(raw: pa.Array, plan: ColumnPlan) -> tuple[pa.Array, list[Proble
     """
     problems: list[Problem] = []
     n = len(raw)
+    if plan.decimal_comma:
+        raw, ok = decimal_comma_as_point(pc.utf8_trim_whitespace(raw))
+        wrong = as_mask(pc.and_(pc.invert(ok), pc.match_substring(raw, ".")))
+        if wrong.any():
+            message = "'{value}' is not a number written with a decimal comma (like 1.234,5)"
+            problems.append(Problem(plan.name, wrong, message, "type"))
     if plan.kind == "string":
         typed = _clean_text(raw, plan)
     else:
         fast = _parse_fast(raw, plan)
         if fast is None:
-            typed, bad = _parse_text(normalise_missing(raw), plan.kind)
+            typed, bad = _parse_text(normalise_missing(raw), plan)
         elif fast.null_count == 0:
             typed, bad = fast, np.zeros(n, dtype=bool)
         else:
             index = np.flatnonzero(~as_mask(pc.is_valid(fast)))
-            values, bad_subset = _parse_text(normalise_missing(raw.take(index)), plan.kind)
+            values, bad_subset = _parse_text(normalise_missing(raw.take(index)), plan)
             typed = pc.coalesce(fast, scatter(values, pa.array(index), n))
             bad = np.zeros(n, dtype=bool)
             bad[index[bad_subset]] = True
@@ -196,10 +222,72 @@ def _not_one_of(allowed: tuple) -> str:
     return f"'{{value}}' is not one of {shown}{more}"
 
 
-def clean_batch(raw_columns: Sequence[pa.Array], plans: Sequence[ColumnPlan]) -> CleanBatch:
+@dataclass(frozen=True)
+class CellScreen:
+    """Which checks on the raw text a batch needs before its values are typed.
+
+    The reader tells whether the file has shown a control byte or an undecodable sequence so
+    far; only then is every cell searched (the common, clean file pays nothing).
+    """
+
+    controls: bool = False
+    undecodable: bool = False
+    #: Drop control characters from the text instead of rejecting their rows.
+    remove_controls: bool = False
+
+
+def _escaped_controls(values: list[str | None]) -> pa.Array:
+    """The first control character of each value, written ``\\xNN``."""
+    shown = []
+    for value in values:
+        found = _CONTROL_RE.search(value or "")
+        shown.append(f"\\x{ord(found.group()):02x}" if found else "")
+    return pa.array(shown, pa.string())
+
+
+def screen_cells(raw: pa.Array, name: str, screen: CellScreen) -> tuple[pa.Array, list[Problem]]:
+    """Reject (or clean) cells holding undecodable bytes or C0 control characters."""
+    problems: list[Problem] = []
+    if screen.undecodable:
+        hit = as_mask(pc.match_substring(raw, UNDECODABLE_OPEN))
+        if hit.any():
+            found = pc.extract_regex(raw.take(pa.array(np.flatnonzero(hit))), _UNDECODABLE)
+            problems.append(
+                Problem(
+                    name,
+                    hit,
+                    "bytes {value} are not valid UTF-8, which the rest of the file is",
+                    "encoding",
+                    shown=pc.struct_field(found, "b"),
+                )
+            )
+    if screen.controls:
+        hit = as_mask(pc.match_substring_regex(raw, CONTROL_PATTERN))
+        if hit.any() and screen.remove_controls:
+            raw = pc.replace_substring_regex(raw, CONTROL_PATTERN, "")
+        elif hit.any():
+            values = raw.take(pa.array(np.flatnonzero(hit))).to_pylist()
+            problems.append(
+                Problem(
+                    name,
+                    hit,
+                    "control character {value} in the text (--remove-control-chars drops them)",
+                    "control",
+                    shown=_escaped_controls(values),
+                )
+            )
+    return raw, problems
+
+
+def clean_batch(
+    raw_columns: Sequence[pa.Array], plans: Sequence[ColumnPlan], screen: CellScreen | None = None
+) -> CleanBatch:
     """Clean every column of a batch (raw text, one array per planned column)."""
     out = CleanBatch(columns=[])
     for raw, plan in zip(raw_columns, plans, strict=True):
+        if screen is not None and (screen.controls or screen.undecodable):
+            raw, screened = screen_cells(raw, plan.name, screen)
+            out.problems.extend(screened)
         typed, problems = clean_column(raw, plan)
         out.columns.append(typed)
         out.problems.extend(problems)

@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -38,7 +39,7 @@ from Module_1_Foundations.common.io import atomic_directory, atomic_path, write_
 from Module_1_Foundations.common.lake import TABLE_MANIFEST
 from Module_1_Foundations.common.logs import progress_bar
 from Module_1_Foundations.datasets.loanbook_schema import TABLES, TableSpec
-from Module_1_Foundations.project.cleaning import clean_batch
+from Module_1_Foundations.project.cleaning import CellScreen, Problem, clean_batch
 from Module_1_Foundations.project.column_plans import (
     ColumnPlan,
     check_contract_header,
@@ -52,6 +53,7 @@ from Module_1_Foundations.project.csv_reading import (
     RetryWith,
     RowBatch,
     header_and_names,
+    leading_blank_lines,
 )
 from Module_1_Foundations.project.csv_sniffing import CsvDialect, decode_sample, read_sample, sniff
 from Module_1_Foundations.project.dataset_writing import (
@@ -100,6 +102,9 @@ class ConversionOptions:
     block_size: int = BLOCK_SIZE
     show_progress: bool = False
     dedup_memory: int = MEMORY_BUDGET
+    #: What to do with a C0 control character (NUL, ESC, ...) in a cell: reject its row, or
+    #: remove the character and keep the row.
+    control_chars: Literal["reject", "remove"] = "reject"
 
     @property
     def source(self) -> str:
@@ -158,6 +163,7 @@ def convert_csv(
     block_size: int = BLOCK_SIZE,
     show_progress: bool = False,
     dedup_memory: int = MEMORY_BUDGET,
+    control_chars: Literal["reject", "remove"] = "reject",
 ) -> ConversionResult:
     """Convert one CSV into a Parquet dataset folder ``output_dir`` (zstd), with a manifest.
 
@@ -176,10 +182,12 @@ def convert_csv(
         dedup_memory: bytes of fingerprints the duplicate check keeps in memory; past it, rows
             are spilled to hash-partitioned files beside the output and deduplicated one
             partition at a time, so memory stays bounded whatever the input size.
+        control_chars: ``"reject"`` (default) rejects a row with a C0 control character (NUL,
+            ESC, ...; not tab or line breaks) in a cell, ``"remove"`` deletes the characters.
 
     Raises:
-        UserError: one line, for a missing, empty, header-only or unreadable file, a header that
-            lacks contract columns, a wrong delimiter or an unknown table.
+        UserError: one line, for a missing, empty, header-only, binary or unreadable file, a
+            header that lacks contract columns, a wrong delimiter or an unknown table.
     """
     options = ConversionOptions(
         input_csv=Path(input_csv),
@@ -193,6 +201,7 @@ def convert_csv(
         block_size=block_size,
         show_progress=show_progress,
         dedup_memory=dedup_memory,
+        control_chars=control_chars,
     )
     return run_conversion(options)
 
@@ -243,7 +252,7 @@ def _attempt(
 ) -> ConversionResult:
     """One pass over the file: read, clean, deduplicate, write; publish only if it balances."""
     spec, partition, source = options.spec, options.partition, options.source
-    headers, names = header_and_names(sample_text, dialect)
+    headers, names = header_and_names(sample_text, dialect, source)
     ignored = check_contract_header(spec, names, source) if spec is not None else []
     columns = [n for n in names if n not in ignored]
     plans = contract_plans(spec, names, headers) if spec is not None else None
@@ -271,12 +280,21 @@ def _attempt(
             DuplicateCheck(key_positions, options.dedup_memory, spill_dir, size)
         )
         reader = stack.enter_context(
-            CsvBatches(options.input_csv, dialect, names, columns, options.block_size, source)
+            CsvBatches(
+                options.input_csv,
+                dialect,
+                names,
+                columns,
+                options.block_size,
+                source,
+                blank_lines=leading_blank_lines(sample_text),
+            )
         )
         batches = iter(reader)
+        stack.callback(batches.close)  # stops the parser thread whatever happens
         first = next(batches, None)
         if plans is None:
-            plans = _inferred_plans(first, names, headers)
+            plans = _inferred_plans(first, names, headers, dialect.delimiter)
             check_partition(plans, partition)
         writer = WriterThread(DatasetWriter(staged, plan_schema(plans), partition))
         stack.callback(writer.abandon)
@@ -290,7 +308,12 @@ def _attempt(
         tally, read_bytes = Tally(), 0
         everything = itertools.chain([] if first is None else [first], batches)
         for count, batch in enumerate(everything, start=1):
-            tally += _process_batch(batch, plans, spec, writer, rejects, duplicates)
+            screen = CellScreen(
+                controls=reader.may_hold_controls,
+                undecodable=reader.may_hold_undecodable,
+                remove_controls=options.control_chars == "remove",
+            )
+            tally += _process_batch(batch, plans, spec, screen, writer, rejects, duplicates)
             if count % TRIM_EVERY == 0:
                 _return_free_memory()
             if bar is not None:
@@ -321,8 +344,8 @@ def _attempt(
             input_sha256=input_sha,
             seconds=round(time.perf_counter() - started, 3),
         )
-        if not result.balanced:  # a bug, never a user error: refuse to publish
-            raise AssertionError(f"row accounting does not balance: {result.summary()}")
+        if not result.balanced:  # a bug, never the user's: refuse to publish, say what is off
+            raise AccountingError(result)
         manifest = build_manifest(
             result,
             dialect,
@@ -340,13 +363,29 @@ def _attempt(
     return result
 
 
+class AccountingError(UserError):
+    """The counts do not balance: some record was not counted exactly once. Nothing is
+    published; the message says by how much and where to look."""
+
+    def __init__(self, result: ConversionResult) -> None:
+        gap = result.rows_in - (result.rows_out + result.rows_rejected + result.duplicates_removed)
+        what = "went uncounted" if gap > 0 else "were counted twice"
+        super().__init__(
+            f"{result.summary()}: {abs(gap):,} record(s) {what}, so nothing was published; "
+            "this is a converter bug, please report it with the input file"
+        )
+        self.result = result
+
+
 def _inferred_plans(
-    first: RowBatch | None, names: list[str], headers: list[str]
+    first: RowBatch | None, names: list[str], headers: list[str], delimiter: str
 ) -> list[ColumnPlan]:
     """Plans inferred from the first batch (all text when the file has no parsed row)."""
+    pairs = zip(names, headers, strict=True)
     if first is None:
-        return [ColumnPlan(n, h, "string") for n, h in zip(names, headers, strict=True)]
-    return [infer_plan(first.rows.column(n), n, h) for n, h in zip(names, headers, strict=True)]
+        return [ColumnPlan(n, h, "string") for n, h in pairs]
+    comma = delimiter == ";"  # only there can ',' be the decimal mark
+    return [infer_plan(first.rows.column(n), n, h, decimal_comma=comma) for n, h in pairs]
 
 
 def _return_free_memory() -> None:
@@ -362,6 +401,7 @@ def _process_batch(
     batch: RowBatch,
     plans: list[ColumnPlan],
     spec: TableSpec | None,
+    screen: CellScreen,
     writer: WriterThread,
     rejects: RejectWriter,
     duplicates: DuplicateCheck,
@@ -375,7 +415,13 @@ def _process_batch(
         return tally
     raw = batch.rows.select([p.name for p in plans])
     lines = batch.lines
-    cleaned = clean_batch(raw.columns, plans)
+    cleaned = clean_batch(raw.columns, plans, screen)
+    swallowed = batch.open_quote_row()
+    if swallowed.any():
+        message = (
+            "a '\"' opened in this record is never closed: the rest of the file became a field"
+        )
+        cleaned.problems.append(Problem(plans[-1].name, swallowed, message, "unterminated_quote"))
     bad = cleaned.bad_mask(n)
     keep = ~bad
     if keep.any():

@@ -144,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-header", dest="header", action="store_false", help="first line is data"
     )
     convert.add_argument(
+        "--remove-control-chars",
+        action="store_true",
+        help="delete NUL and other C0 control characters from cells (default: reject the row)",
+    )
+    convert.add_argument(
         "--block-mb",
         type=int,
         default=BLOCK_SIZE >> 20,
@@ -211,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
                 header=args.header,
                 block_size=args.block_mb << 20,
                 show_progress=progress,
+                control_chars="remove" if args.remove_control_chars else "reject",
             )
             _print_conversion(result)
             if args.upload:

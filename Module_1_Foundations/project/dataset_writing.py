@@ -49,7 +49,7 @@ def check_partition(plans: list[ColumnPlan], partition: tuple[str, str] | None) 
     column = partition[0]
     if column not in kinds:
         raise UserError(f"--partition-by {column!r} is not a column; columns: {', '.join(kinds)}")
-    if kinds[column] not in ("date", "timestamp"):
+    if kinds[column] not in ("date", "timestamp", "timestamptz"):
         raise UserError(
             f"--partition-by {column!r} is a {kinds[column]} column: partition by a date column"
         )

@@ -18,10 +18,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from Module_1_Foundations.project.cleaning import Problem
+from Module_1_Foundations.project.cleaning import CONTROL_PATTERN, Problem
+from Module_1_Foundations.project.csv_reading import (
+    CONTROL_BYTES,
+    UNDECODABLE_CLOSE,
+    UNDECODABLE_OPEN,
+)
 from Module_1_Foundations.project.value_parsing import scatter
 
 REJECT_COLUMNS = ("line_number", "reason", "raw")
+_UNPRINTABLE = f"{CONTROL_PATTERN[:-1]}{UNDECODABLE_OPEN}{UNDECODABLE_CLOSE}]"
 
 
 class RejectWriter:
@@ -38,6 +44,7 @@ class RejectWriter:
         self.kinds: Counter[str] = Counter()
 
     def write(self, line: int | None, reason: str, raw: str, kinds: set[str]) -> None:
+        raw = escape_unprintable(pa.array([raw], pa.string()))[0].as_py()
         self._csv.writerow((line if line is not None else "", reason, raw))
         self.rows += 1
         self.kinds.update(kinds)
@@ -80,7 +87,7 @@ class RejectWriter:
                 )
                 text = pc.if_else(needs, quoted, text)
             fields.append(text)
-        return pc.binary_join_element_wise(*fields, self.delimiter)
+        return escape_unprintable(pc.binary_join_element_wise(*fields, self.delimiter))
 
     def write_conflicts(self, lines: np.ndarray, rows: pa.Table, key: tuple[str, ...]) -> None:
         """Reject rows whose key an earlier, different row has; ``rows`` are their raw values."""
@@ -111,7 +118,10 @@ def reject_reasons(
         hit = np.flatnonzero(problem.mask)
         before, _, after = problem.message.partition("{value}")
         if "{value}" in problem.message:
-            values = pc.fill_null(batch.column(problem.column).take(pa.array(hit)), "")
+            values = problem.shown
+            if values is None:
+                values = pc.fill_null(batch.column(problem.column).take(pa.array(hit)), "")
+            values = escape_unprintable(values)
             long = pc.greater(pc.utf8_length(values), 60)
             if pc.any(long).as_py():
                 cut = pc.binary_join_element_wise(pc.utf8_slice_codeunits(values, 0, 57), "...", "")
@@ -124,3 +134,15 @@ def reject_reasons(
         mask[position[hit]] = True
     reasons = pc.binary_join_element_wise(*parts, "; ", null_handling="skip")
     return reasons, kinds
+
+
+def escape_unprintable(text: pa.Array) -> pa.Array:
+    """Control characters as ``\\xNN``, undecodable bytes as the reader escaped them: the
+    rejects file stays plain text that any tool opens, and shows exactly what was there."""
+    if not pc.any(pc.match_substring_regex(text, _UNPRINTABLE)).as_py():
+        return text
+    for marker in (UNDECODABLE_OPEN, UNDECODABLE_CLOSE):
+        text = pc.replace_substring(text, marker, "")
+    for code in CONTROL_BYTES:
+        text = pc.replace_substring(text, chr(code), f"\\x{code:02x}")
+    return text

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-Kind = Literal["string", "int", "float", "bool", "date", "timestamp"]
+Kind = Literal["string", "int", "float", "bool", "date", "timestamp", "timestamptz"]
 #: Cells equal to one of these (after trimming) are missing values.
 MISSING_MARKERS: tuple[str, ...] = (
     "", "NA", "N/A", "na", "n/a", "null", "NULL", "Null", "?", "-", "NaN", "nan", "#N/A",
@@ -21,11 +21,24 @@ MISSING_MARKERS: tuple[str, ...] = (
 _MISSING = pa.array(MISSING_MARKERS, pa.string())
 TRUE_WORDS = ("true", "t", "yes", "y")
 FALSE_WORDS = ("false", "f", "no", "n")
-#: Date formats tried in order on values that are not ISO 8601 (``%Y-%m-%d``).
-DATE_FORMATS: tuple[str, ...] = (
+#: Date formats tried in order on values that are not ISO 8601 (``%Y-%m-%d``); the order of
+#: day and month in ``NN/NN/YYYY`` is decided per column (:func:`day_month_order`).
+BASE_DATE_FORMATS: tuple[str, ...] = (
     "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%d %b %Y", "%B %d %Y", "%d %B %Y", "%b %d %Y",
-    "%m/%d/%Y", "%d.%m.%Y",
+    "%d.%m.%Y",
 )  # fmt: skip
+DAY_FIRST, MONTH_FIRST = "day_first", "month_first"
+_ORDER_FORMATS = {MONTH_FIRST: "%m/%d/%Y", DAY_FIRST: "%d/%m/%Y"}
+_NUMERIC_DATE = r"^(?P<a>\d{1,2})/(?P<b>\d{1,2})/\d{4}$"
+
+
+def date_formats(order: str | None = MONTH_FIRST) -> tuple[str, ...]:
+    """The formats a date column tries, with ``NN/NN/YYYY`` read in ``order`` (if any)."""
+    return BASE_DATE_FORMATS + ((_ORDER_FORMATS[order],) if order in _ORDER_FORMATS else ())
+
+
+#: Without a decision from the values (a contract's columns), US order, as before.
+DATE_FORMATS = date_formats(MONTH_FIRST)
 #: Where the day of the month sits in each date format: strptime rolls 30 Feb over to 1 Mar,
 #: so every parsed date is checked against the day written in the text.
 _DAY_PATTERNS: dict[str, str] = {
@@ -37,14 +50,22 @@ _DAY_PATTERNS: dict[str, str] = {
     "%d %B %Y": r"^(?P<d>\d{1,2}) ",
     "%b %d %Y": r" (?P<d>\d{1,2}) ",
     "%m/%d/%Y": r"^\d{1,2}/(?P<d>\d{1,2})/",
+    "%d/%m/%Y": r"^(?P<d>\d{1,2})/",
     "%d.%m.%Y": r"^(?P<d>\d{1,2})\.",
 }
 TIMESTAMP_FORMATS: tuple[str, ...] = (
     "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M",
     "%Y/%m/%d %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M",
 )  # fmt: skip
+#: ISO 8601 with a UTC offset (``Z``, ``+02:00``, ``-0530``): parsed to UTC.
+ZONED_TIMESTAMP_PATTERN = (
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?\s?(Z|[+-]\d{2}(:?\d{2})?)$"
+)
+UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 INT_PATTERN = r"^[+-]?\d{1,18}$"
 FLOAT_PATTERN = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+#: A number written with a decimal comma and optional '.' thousands: ``1,5``, ``-1.234,56``.
+DECIMAL_COMMA_PATTERN = r"^[+-]?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?$"
 ARROW_TYPES: dict[Kind, pa.DataType] = {
     "string": pa.string(),
     "int": pa.int64(),
@@ -52,6 +73,7 @@ ARROW_TYPES: dict[Kind, pa.DataType] = {
     "bool": pa.bool_(),
     "date": pa.date32(),
     "timestamp": pa.timestamp("us"),
+    "timestamptz": UTC_TIMESTAMP,
 }
 
 
@@ -203,3 +225,63 @@ def parse_bools(text: pa.Array) -> pa.Array:
     is_true = pc.is_in(lower, value_set=pa.array(TRUE_WORDS))
     is_false = pc.is_in(lower, value_set=pa.array(FALSE_WORDS))
     return pc.if_else(pc.or_(is_true, is_false), is_true, pa.scalar(None, pa.bool_()))
+
+
+def parse_zoned_timestamps(text: pa.Array) -> pa.Array:
+    """UTC timestamps from ISO 8601 text with an offset; nulls where a value has none."""
+    try:
+        return pc.cast(text, UTC_TIMESTAMP)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    index = pa.array(
+        np.flatnonzero(as_mask(pc.match_substring_regex(text, ZONED_TIMESTAMP_PATTERN)))
+    )
+    try:
+        found = pc.cast(text.take(index), UTC_TIMESTAMP)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. month 13: value by value
+        found = pa.array([_one_zoned(v) for v in text.take(index).to_pylist()], UTC_TIMESTAMP)
+    return scatter(found, index, len(text))
+
+
+def _one_zoned(value: str) -> object:
+    try:
+        return pc.cast(pa.array([value]), UTC_TIMESTAMP)[0].as_py()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def decimal_comma_as_point(text: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """``1.234,5`` -> ``1234.5`` where the text is a decimal-comma number; (text, which were)."""
+    ok = pc.match_substring_regex(text, DECIMAL_COMMA_PATTERN)
+    converted = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
+    return pc.if_else(ok, converted, text), ok
+
+
+def day_month_order(text: pa.Array) -> tuple[str | None, str | None]:
+    """Whether a column's ``NN/NN/YYYY`` dates put the day or the month first, and why.
+
+    A first number above 12 can only be a day, a second number above 12 only a day too:
+    ``(DAY_FIRST | MONTH_FIRST, reason)``; ``("ambiguous", reason)`` when no value tells or
+    values contradict each other; ``(None, None)`` without any such value.
+    """
+    found = pc.extract_regex(text, _NUMERIC_DATE)
+    if found.null_count == len(found):
+        return None, None
+    first = pc.cast(pc.struct_field(found, "a"), pa.int64())
+    second = pc.cast(pc.struct_field(found, "b"), pa.int64())
+    day_first = as_mask(pc.greater(first, 12))
+    month_first = as_mask(pc.greater(second, 12))
+    if day_first.any() and month_first.any():
+        a = text[int(np.argmax(day_first))].as_py()
+        b = text[int(np.argmax(month_first))].as_py()
+        return "ambiguous", f"'{a}' puts the day first but '{b}' the month first"
+    if day_first.any():
+        shown = text[int(np.argmax(day_first))].as_py()
+        return DAY_FIRST, f"NN/NN/YYYY read day first: '{shown}' has a first number above 12"
+    if month_first.any():
+        shown = text[int(np.argmax(month_first))].as_py()
+        return MONTH_FIRST, f"NN/NN/YYYY read month first: '{shown}' has a second number above 12"
+    shown = text[int(np.argmax(pc.is_valid(found).to_numpy(zero_copy_only=False)))].as_py()
+    return "ambiguous", (
+        f"day/month order unknown: no NN/NN/YYYY value has a number above 12 (e.g. '{shown}')"
+    )
