@@ -26,8 +26,6 @@ import itertools
 import logging
 import shutil
 import time
-from collections import Counter, deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,8 +81,6 @@ log = logging.getLogger(__name__)
 MANIFEST_NAME = TABLE_MANIFEST
 #: Batches between two ``malloc_trim`` calls.
 TRIM_EVERY = 4
-#: Cleaned batches waiting for the duplicate check (bounds memory; 1 keeps both threads busy).
-MAX_BATCHES_IN_FLIGHT = 1
 try:
     _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6")
 except OSError:  # not glibc (macOS, musl): nothing to trim
@@ -309,10 +305,7 @@ def _attempt(
         )
         if bar is not None:
             stack.callback(bar.close)
-        checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duplicate-check")
-        stack.callback(checker.shutdown, wait=True, cancel_futures=True)
         tally, read_bytes = Tally(), 0
-        in_flight: deque[Future[Tally]] = deque()
         everything = itertools.chain([] if first is None else [first], batches)
         for count, batch in enumerate(everything, start=1):
             screen = CellScreen(
@@ -320,21 +313,12 @@ def _attempt(
                 undecodable=reader.may_hold_undecodable,
                 remove_controls=options.control_chars == "remove",
             )
-            now, rest = _process_batch(
-                batch, plans, spec, screen, writer, rejects, duplicates, checker
-            )
-            tally += now
-            if rest is not None:
-                in_flight.append(rest)
-            while len(in_flight) > MAX_BATCHES_IN_FLIGHT:
-                tally += in_flight.popleft().result()
+            tally += _process_batch(batch, plans, spec, screen, writer, rejects, duplicates)
             if count % TRIM_EVERY == 0:
                 _return_free_memory()
             if bar is not None:
                 bar.update(reader.position - read_bytes)
                 read_bytes = reader.position
-        while in_flight:
-            tally += in_flight.popleft().result()
         tally += _drain_deferred(plans, spec, writer, rejects, duplicates)
         input_sha = reader.finish()
         if tally.rows_in == 0:
@@ -421,20 +405,14 @@ def _process_batch(
     writer: WriterThread,
     rejects: RejectWriter,
     duplicates: DuplicateCheck,
-    checker: ThreadPoolExecutor,
-) -> tuple[Tally, Future[Tally] | None]:
-    """Clean one batch and reject its bad rows here; check and write its valid rows in the
-    ``checker`` thread (one thread: batches stay in input order), which overlaps the duplicate
-    check (NumPy, GIL released) with the cleaning of the next batch.
-
-    Returns what the batch adds to the counts now, and the future of the rest.
-    """
+) -> Tally:
+    """Clean, check and write one batch; return what it adds to the counts."""
     for row in batch.malformed:  # never deduplicated: each is a line lost to report
         rejects.write(row.number, row.reason, row.text, {"malformed"})
     n = batch.rows.num_rows
     tally = Tally(rows_in=len(batch.malformed) + n)
     if n == 0:
-        return tally, None
+        return tally
     raw = batch.rows.select([p.name for p in plans])
     lines = batch.lines
     cleaned = clean_batch(raw.columns, plans, screen)
@@ -445,46 +423,27 @@ def _process_batch(
         )
         cleaned.problems.append(Problem(plans[-1].name, swallowed, message, "unterminated_quote"))
     bad = cleaned.bad_mask(n)
+    keep = ~bad
+    if keep.any():
+        good = np.flatnonzero(keep)
+        keep_arrow = pa.array(keep)
+        good_columns = [c.filter(keep_arrow) for c in cleaned.columns]
+        verdict = duplicates.check_valid(good_columns, lines[good], writer.schema, raw, lines)
+        tally += Tally(duplicates=int(verdict.duplicate.sum()))
+        keep[good[verdict.duplicate | verdict.conflict | verdict.deferred]] = False
+        if verdict.conflict.any():
+            assert spec is not None  # only a keyed contract has conflicts
+            where = good[verdict.conflict]
+            rejects.write_conflicts(lines[where], raw.take(pa.array(where)), spec.key)
     if bad.any():
         tally += _reject_rows(raw, cleaned.problems, bad, lines, rejects, duplicates)
-    if bad.all():
-        return tally, None
-    good = np.flatnonzero(~bad)
-    columns = cleaned.columns
-    if len(good) < n:
-        keep_arrow = pa.array(~bad)
-        columns = [c.filter(keep_arrow) for c in columns]
-    key = spec.key if spec is not None else ()
-    rest = checker.submit(
-        _check_and_write, columns, good, raw, lines, key, writer, rejects, duplicates
-    )
-    return tally, rest
-
-
-def _check_and_write(
-    columns: list[pa.Array],
-    good: np.ndarray,
-    raw: pa.RecordBatch,
-    lines: np.ndarray,
-    key: tuple[str, ...],
-    writer: WriterThread,
-    rejects: RejectWriter,
-    duplicates: DuplicateCheck,
-) -> Tally:
-    """The valid rows of one batch (cleaned ``columns``, at positions ``good``): drop exact
-    duplicates, reject key conflicts, set aside what the memory budget defers, write the rest."""
-    verdict = duplicates.check_valid(columns, lines[good], writer.schema, raw, lines)
-    if verdict.conflict.any():
-        where = good[verdict.conflict]
-        rejects.write_conflicts(lines[where], raw.take(pa.array(where)), key)
-    drop = verdict.duplicate | verdict.conflict | verdict.deferred
-    if drop.any():
-        keep_arrow = pa.array(~drop)
-        columns = [c.filter(keep_arrow) for c in columns]
-    table = pa.Table.from_arrays(columns, schema=writer.schema)
-    if table.num_rows:
+    if keep.any():
+        keep_arrow = pa.array(keep)
+        columns = [c.filter(keep_arrow) for c in cleaned.columns]
+        table = pa.Table.from_arrays(columns, schema=writer.schema)
         writer.write(table)
-    return Tally(rows_out=table.num_rows, duplicates=int(verdict.duplicate.sum()))
+        tally += Tally(rows_out=table.num_rows)
+    return tally
 
 
 def _reject_rows(
@@ -503,8 +462,9 @@ def _reject_rows(
     verdict = duplicates.check_rejected(raws, lines[where], reasons, kinds)
     now = ~verdict.duplicate & ~verdict.deferred
     keep = pa.array(now)
-    counts = {kind: int((mask & now).sum()) for kind, mask in kinds.items()}
-    rejects.write_table(lines[where][now], reasons.filter(keep), raws.filter(keep), counts)
+    rejects.write_table(lines[where][now], reasons.filter(keep), raws.filter(keep))
+    for kind, mask in kinds.items():
+        rejects.kinds[kind] += int((mask & now).sum())
     return Tally(duplicates=int(verdict.duplicate.sum()))
 
 
@@ -529,16 +489,11 @@ def _drain_deferred(
         rejects.write_conflicts(lines, rows, spec.key)
     for kept in duplicates.drain_rejected():
         if kept.num_rows:
-            counts = Counter(
-                k
-                for names_of_row in kept.column("kinds").to_pylist()
-                for k in names_of_row.split(",")
-                if k
-            )
             rejects.write_table(
                 kept.column("line").to_numpy(),
                 kept.column("reason").combine_chunks(),
                 kept.column("raw").combine_chunks(),
-                counts,
             )
+            for names_of_row in kept.column("kinds").to_pylist():
+                rejects.kinds.update(k for k in names_of_row.split(",") if k)
     return Tally(rows_out=rows_out, duplicates=duplicates.duplicates_found_at_the_end)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
 from collections import Counter
 from pathlib import Path
 
@@ -43,15 +42,12 @@ class RejectWriter:
         self._csv.writerow(REJECT_COLUMNS)
         self.rows = 0
         self.kinds: Counter[str] = Counter()
-        #: The cleaning thread and the duplicate-check thread both write rejects.
-        self._lock = threading.Lock()
 
     def write(self, line: int | None, reason: str, raw: str, kinds: set[str]) -> None:
         raw = escape_unprintable(pa.array([raw], pa.string()))[0].as_py()
-        with self._lock:
-            self._csv.writerow((line if line is not None else "", reason, raw))
-            self.rows += 1
-            self.kinds.update(kinds)
+        self._csv.writerow((line if line is not None else "", reason, raw))
+        self.rows += 1
+        self.kinds.update(kinds)
 
     def raw_text(self, values: tuple | list) -> str:
         """The row as CSV text (quoted only where a field needs it)."""
@@ -67,20 +63,16 @@ class RejectWriter:
         )
         return sink.getvalue()
 
-    def write_table(
-        self, lines: np.ndarray, reasons: pa.Array, raws: pa.Array, kinds: dict[str, int]
-    ) -> None:
-        """Many rejects at once (vectorised): line numbers, reasons, raw rows; rows per kind."""
+    def write_table(self, lines: np.ndarray, reasons: pa.Array, raws: pa.Array) -> None:
+        """Many rejects at once (vectorised): line numbers, reasons, raw rows."""
         if not len(lines):
             return
         table = pa.table({"line_number": pa.array(lines), "reason": reasons, "raw": raws})
         sink = io.BytesIO()
         pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False))
-        with self._lock:
-            self._handle.flush()
-            self._handle.write(sink.getvalue().decode("utf-8"))
-            self.rows += len(lines)
-            self.kinds.update(kinds)
+        self._handle.flush()
+        self._handle.write(sink.getvalue().decode("utf-8"))
+        self.rows += len(lines)
 
     def raw_texts(self, columns: list[pa.Array]) -> pa.Array:
         """Rows as CSV text, vectorised (a field is quoted only when it needs to be)."""
