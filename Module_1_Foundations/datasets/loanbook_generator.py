@@ -24,21 +24,27 @@ import io
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 from scipy.special import betainc, expit
 
 from Module_1_Foundations.common.cli import ArgumentParser, iso_date, run_cli
 from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.io import atomic_path, sha256_file, write_json_atomic
+from Module_1_Foundations.common.lake import LakeLayout
 from Module_1_Foundations.common.logs import progress_bar, setup_logging
-from Module_1_Foundations.common.settings import get_settings
+from Module_1_Foundations.datasets.loanbook_faults import (
+    FaultRates,
+    csv_bytes,
+    inject_faults,
+    malform,
+    with_duplicates,
+)
 from Module_1_Foundations.datasets.loanbook_schema import (
     BORROWERS,
     EMPLOYMENT_LENGTHS,
@@ -58,8 +64,6 @@ GENERATOR_VERSION = "1.0"
 #: Loans per chunk. Part of the output's definition: changing it changes the bytes.
 CHUNK_LOANS = 10_000
 MAX_LOANS = 10_000_000
-MISSING_MARKERS = ("", "NA", "N/A", "null", "?", "-")
-ALT_DATE_FORMATS = ("%Y/%m/%d", "%d %b %Y", "%B %d %Y", "%Y%m%d")
 BASE_LOGIT = -2.45
 DEFAULT_TIMING = (1.6, 3.2)  # Beta(a, b) shape of the default instalment / term
 
@@ -75,29 +79,6 @@ GRADE_SCORE_CUTS = np.array([760, 720, 690, 665, 640, 615])  # descending: A if 
 
 
 @dataclass(frozen=True)
-class FaultRates:
-    """Probability that a row (or cell) receives each kind of fault."""
-
-    missing: float = 0.02
-    duplicate: float = 0.005
-    case_whitespace: float = 0.02
-    date_format: float = 0.03
-    out_of_range: float = 0.002
-    malformed: float = 0.001
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not 0.0 <= value <= 0.5:
-                flag = "--" + f.name.replace("_", "-") + "-rate"
-                raise UserError(f"{flag}={value} is out of range: give a rate between 0 and 0.5")
-
-    @classmethod
-    def none(cls) -> FaultRates:
-        return cls(0, 0, 0, 0, 0, 0)
-
-
-@dataclass(frozen=True)
 class GeneratorConfig:
     """Everything that determines the output bytes."""
 
@@ -107,7 +88,7 @@ class GeneratorConfig:
     end_date: date = date(2024, 12, 31)
     as_of: date = date(2025, 12, 31)
     id_prefix: str = ""
-    faults: FaultRates = FaultRates()
+    faults: FaultRates = field(default_factory=FaultRates)
 
     def __post_init__(self) -> None:
         if not 1 <= self.loans <= MAX_LOANS:
@@ -428,155 +409,7 @@ def config_from_manifest(manifest: dict) -> GeneratorConfig:
 
 
 # ---------------------------------------------------------------------------------------------
-# Faults: applied per column to a clean chunk, then serialised to CSV bytes
-# ---------------------------------------------------------------------------------------------
-
-#: Which columns receive which fault, per table (the rest stay clean).
-FAULT_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
-    "borrowers": {
-        "missing": ("home_ownership", "annual_income"),
-        "case_whitespace": ("region", "home_ownership"),
-        "date_format": ("created_date", "earliest_credit_line"),
-        "out_of_range": ("birth_year", "credit_score", "annual_income"),
-    },
-    "loans": {
-        "missing": ("purpose", "annual_income", "employment_length", "debt_to_income", "region"),
-        "case_whitespace": ("grade", "purpose", "region", "employment_length"),
-        "date_format": ("application_date", "issue_date"),
-        "out_of_range": ("loan_amount", "interest_rate", "debt_to_income", "annual_income"),
-    },
-    "repayments": {
-        "missing": ("amount_paid",),
-        "case_whitespace": ("status",),
-        "date_format": ("due_date", "payment_date"),
-        "out_of_range": ("amount_paid",),
-    },
-    "loan_truth": {},
-}
-BAD_NUMBERS = ("n/a?", "twelve", "12 500", "#VALUE!", "12.5.1")
-
-
-def _as_text(column: pa.Array) -> pa.Array:
-    """Render a column as the CSV would show it, so faults can replace individual cells."""
-    return pc.cast(column, pa.string())  # dates cast to ISO 8601 (much faster than strftime)
-
-
-def _case_whitespace(values: list[str | None], rng: np.random.Generator) -> list[str | None]:
-    variants = (str.upper, str.lower, str.title, lambda s: f" {s}", lambda s: f"{s}  ")
-    picks = rng.integers(0, len(variants), len(values))
-    return [None if v is None else variants[k](v) for v, k in zip(values, picks, strict=True)]
-
-
-def _alternate_dates(column: pa.Array, rng: np.random.Generator) -> pa.Array:
-    picks = rng.integers(0, len(ALT_DATE_FORMATS), len(column))
-    pieces = [pc.strftime(column, format=fmt) for fmt in ALT_DATE_FORMATS]
-    out = pieces[0]
-    for k in range(1, len(ALT_DATE_FORMATS)):
-        out = pc.if_else(pa.array(picks == k), pieces[k], out)
-    return out
-
-
-def _out_of_range(values: list[str | None], rng: np.random.Generator) -> list[str]:
-    bad_numbers = np.array(BAD_NUMBERS, dtype=object)
-    out: list[str] = []
-    for value, roll, pick in zip(
-        values, rng.random(len(values)), rng.integers(0, len(BAD_NUMBERS), len(values)), strict=True
-    ):
-        number = float(value) if value not in (None, "") else 1.0
-        if roll < 0.25:
-            out.append(bad_numbers[pick])
-        elif roll < 0.6:
-            negative = -abs(number) or -1.0
-            out.append(str(int(negative)) if negative.is_integer() else str(negative))
-        else:
-            out.append(str(int(abs(number) * 1000 + 9999)))
-    return out
-
-
-def inject_faults(
-    table: pa.Table, name: str, rates: FaultRates, rng: np.random.Generator, counts: dict[str, int]
-) -> pa.Table:
-    """Return ``table`` with cell-level faults applied; ``counts`` accumulates per fault type."""
-    plan = FAULT_COLUMNS[name]
-    n = table.num_rows
-    for column in table.column_names:
-        kinds = [k for k, cols in plan.items() if column in cols]
-        if not kinds:
-            continue
-        original = table.column(column).combine_chunks()
-        text = _as_text(original)
-        for kind in ("date_format", "case_whitespace", "out_of_range", "missing"):
-            if kind not in kinds:
-                continue
-            hit = rng.random(n) < getattr(rates, kind)
-            if kind == "date_format":
-                hit &= pc.is_valid(original).to_numpy(zero_copy_only=False)
-            if not hit.any():
-                continue
-            index = np.flatnonzero(hit)
-            mask = pa.array(hit)
-            if kind == "date_format":
-                new = _alternate_dates(original.take(pa.array(index)), rng)
-            elif kind == "case_whitespace":
-                new = pa.array(_case_whitespace(text.take(pa.array(index)).to_pylist(), rng))
-            elif kind == "out_of_range":
-                new = pa.array(_out_of_range(text.take(pa.array(index)).to_pylist(), rng))
-            else:
-                new = pa.array(
-                    list(rng.choice(np.array(MISSING_MARKERS, dtype=object), len(index)))
-                )
-            text = pc.replace_with_mask(text, mask, new.cast(pa.string()))
-            counts[kind] = counts.get(kind, 0) + len(index)
-        table = table.set_column(table.column_names.index(column), column, text)
-    return table
-
-
-def _with_duplicates(
-    table: pa.Table, rate: float, rng: np.random.Generator
-) -> tuple[pa.Table, set[int]]:
-    """Insert exact copies of about ``rate`` of the rows, each a few rows after its original.
-
-    Returns the new table and the positions of every row taking part in a duplicate pair, so
-    that later faults leave those rows alone and the duplicates stay exact.
-    """
-    n = table.num_rows
-    dup = np.flatnonzero(rng.random(n) < rate)
-    if not len(dup):
-        return table, set()
-    keys = np.concatenate([np.arange(n, dtype=float), dup + rng.integers(0, 50, len(dup)) + 0.5])
-    order = np.concatenate([np.arange(n), dup])[np.argsort(keys, kind="stable")]
-    return table.take(pa.array(order)), set(np.flatnonzero(np.isin(order, dup)).tolist())
-
-
-def _csv_bytes(table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    options = pacsv.WriteOptions(include_header=False, quoting_style="none", delimiter=",")
-    pacsv.write_csv(table, sink, options)
-    return sink.getvalue()
-
-
-def _malform(
-    data: bytes, rate: float, rng: np.random.Generator, protected: set[int]
-) -> tuple[bytes, int]:
-    """Break about ``rate`` of the lines: truncated, an extra field, or a stray text line."""
-    if rate <= 0:
-        return data, 0
-    lines = data.split(b"\n")
-    body = len(lines) - 1  # the last element is empty: the text ends with a newline
-    hit = [i for i in np.flatnonzero(rng.random(body) < rate) if i not in protected]
-    for i, kind in zip(hit, rng.integers(0, 3, len(hit)), strict=True):
-        line = lines[i]
-        if kind == 0 and b'"' not in line:
-            lines[i] = line.rsplit(b",", 2)[0]
-        elif kind == 1:
-            lines[i] = line + b",UNEXPECTED"
-        else:
-            lines[i] = b"### export page break ###"
-    return b"\n".join(lines), len(hit)
-
-
-# ---------------------------------------------------------------------------------------------
-# I/O edge: stream chunks to files
+# Faults: applied per cos to files
 # ---------------------------------------------------------------------------------------------
 
 
@@ -643,11 +476,11 @@ def generate(
                             table, name, config.faults, fault_rng, fault_counts[name]
                         )
                         n_before = table.num_rows
-                        table, paired = _with_duplicates(table, config.faults.duplicate, fault_rng)
+                        table, paired = with_duplicates(table, config.faults.duplicate, fault_rng)
                         writer.duplicates += table.num_rows - n_before
-                    data = _csv_bytes(table)
+                    data = csv_bytes(table)
                     if name != "loan_truth":
-                        data, bad = _malform(data, config.faults.malformed, fault_rng, paired)
+                        data, bad = malform(data, config.faults.malformed, fault_rng, paired)
                         writer.malformed += bad
                     writer.handle.write(data)
                     writer.rows += table.num_rows
@@ -768,11 +601,9 @@ def main(argv: list[str] | None = None) -> int:
     def _main() -> int:
         args = build_parser().parse_args(argv)
         config = config_from_args(args)
-        settings = get_settings()
+        layout = LakeLayout.from_settings()
         setup_logging("Module_1_Foundations", "loanbook_generator")
-        generate(
-            config, args.out_dir or settings.raw_dir / "loanbook", show_progress=not args.quiet
-        )
+        generate(config, args.out_dir or layout.raw_root, show_progress=not args.quiet)
         return 0
 
     return run_cli(_main)

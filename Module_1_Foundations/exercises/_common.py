@@ -7,12 +7,12 @@ from pathlib import Path
 import pandas as pd
 
 from Module_1_Foundations.common.errors import UserError
-from Module_1_Foundations.common.settings import get_settings
+from Module_1_Foundations.common.lake import LakeLayout
 
 
 def loanbook_dir(raw_dir: Path | None) -> Path:
     """``--raw-dir`` or ``<raw_dir>/loanbook``; a clear error when the book is not generated."""
-    folder = raw_dir or get_settings().raw_dir / "loanbook"
+    folder = raw_dir or LakeLayout.from_settings().raw_root
     if not (folder / "loans.csv").is_file():
         raise UserError(
             f"{folder}/loans.csv is missing: generate the loan book with 'make generate'"

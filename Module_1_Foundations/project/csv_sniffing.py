@@ -57,11 +57,8 @@ def detect_encoding(sample: bytes) -> tuple[str, bool]:
         return "utf-8", True
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", True
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    if _is_utf8_prefix(sample):
         return "utf-8", False
-    except UnicodeDecodeError:
-        pass
     try:
         sample.decode("cp1252")
         return "cp1252", False
@@ -79,7 +76,7 @@ def decode_sample(sample: bytes, encoding: str) -> str:
 
 
 def _field_counts(text: str, delimiter: str) -> list[int]:
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     counts = []
     try:
         for row in reader:
@@ -131,7 +128,7 @@ def detect_header(text: str, delimiter: str) -> bool:
     """Is the first line a header? Yes when none of its fields looks like a number or a date,
     and either all of them are filled in or the second line does hold numbers or dates."""
     try:
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         first = next(reader)
         second = next(reader, [])
     except (StopIteration, csv.Error):
@@ -139,6 +136,69 @@ def detect_header(text: str, delimiter: str) -> bool:
     if any(_looks_like_data(field) for field in first):
         return False
     return all(field.strip() for field in first) or any(_looks_like_data(f) for f in second)
+
+
+#: File signatures of formats people mistake for CSV, with what to do instead.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook?): save the sheet as CSV, or unzip it"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel/Office file (.xls): save the sheet as CSV"),
+    (b"\x1f\x8b", "gzip-compressed: decompress it first (gunzip)"),
+    (b"PAR1", "already a Parquet file: read it with pyarrow or DuckDB"),
+    (b"%PDF", "a PDF document, not a CSV"),
+    (b"\x89PNG", "a PNG image, not a CSV"),
+    (b"\xff\xd8\xff", "a JPEG image, not a CSV"),
+    (b"\x7fELF", "a program (ELF binary), not a CSV"),
+    (b"SQLite format 3\x00", "an SQLite database, not a CSV"),
+)
+#: C0 control bytes other than tab, line feed, vertical tab, form feed and carriage return.
+_BINARY_CONTROLS = bytes(range(0x00, 0x09)) + bytes(range(0x0E, 0x20))
+#: Above these shares of the sample, the bytes are not text (a few stray ones are a row's
+#: problem, rejected with that row; this many mean the file is not a CSV at all).
+MAX_NUL_SHARE = 0.01
+MAX_CONTROL_SHARE = 0.05
+#: Share of bytes >= 0x80 in a sample that is not UTF-8: Latin-1 prose stays far below.
+MAX_HIGH_SHARE = 0.30
+
+
+def refuse_binary(sample: bytes, source: str = "input") -> None:
+    """Refuse, in one line, a file whose first bytes are evidently not text.
+
+    Known file signatures (ZIP/xlsx, gzip, Parquet, PDF, ...) are named; otherwise a sample
+    dense in NUL or other control bytes, or one that is not UTF-8 and is mostly bytes >= 0x80,
+    is binary. UTF-16 (which is half NUL bytes) is recognised by its BOM before this check.
+    """
+    for magic, what in _SIGNATURES:
+        if sample.startswith(magic):
+            raise UserError(f"{source} is not a CSV: it is {what}")
+    n = len(sample)
+    nul = sample.count(0)
+    if nul > max(1, n * MAX_NUL_SHARE):
+        raise UserError(
+            f"{source} is not a CSV: {nul / n:.0%} of its first {n:,} bytes are NUL bytes "
+            "(a binary file; or UTF-16 without a BOM: pass --encoding utf-16)"
+        )
+    controls = n - len(sample.translate(None, _BINARY_CONTROLS))
+    if controls > max(2, n * MAX_CONTROL_SHARE):
+        raise UserError(
+            f"{source} is not a CSV: {controls / n:.0%} of its first {n:,} bytes are control "
+            "characters (a binary file)"
+        )
+    if not _is_utf8_prefix(sample):
+        high = n - len(sample.translate(None, bytes(range(0x80, 0x100))))
+        if high > n * MAX_HIGH_SHARE:
+            raise UserError(
+                f"{source} is not a CSV: it is not UTF-8 and {high / n:.0%} of its first {n:,} "
+                "bytes are outside ASCII, far more than any text in a one-byte encoding "
+                "(a binary or compressed file?)"
+            )
+
+
+def _is_utf8_prefix(sample: bytes) -> bool:
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def sniff(
@@ -153,6 +213,8 @@ def sniff(
     if not sample.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
         raise UserError(f"{source} is empty: there is no header and no data to convert")
     found, bom = detect_encoding(sample)
+    if found != "utf-16" and not (encoding or "").lower().replace("_", "-").startswith("utf-16"):
+        refuse_binary(sample, source)
     if encoding:
         try:
             encoding = codecs.lookup(encoding).name
@@ -168,7 +230,7 @@ def sniff(
 def first_row(text: str, delimiter: str) -> list[str]:
     """The fields of the first record of a decoded sample."""
     try:
-        return next(csv.reader(io.StringIO(text), delimiter=delimiter))
+        return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except (StopIteration, csv.Error):
         return []
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from Module_1_Foundations.common.cli import ArgumentParser, run_cli
 from Module_1_Foundations.common.errors import UserError
+from Module_1_Foundations.common.lake import DATASET, LakeLayout
 from Module_1_Foundations.common.logs import setup_logging
 from Module_1_Foundations.common.settings import Settings, get_settings
 from Module_1_Foundations.datasets.loanbook_schema import TABLES
@@ -58,11 +59,12 @@ def convert_loanbook(
     """Convert ``raw_dir/{borrowers,loans,repayments,loan_truth}.csv`` under their contracts.
 
     Each table lands in ``processed_dir/<table>/`` (Parquet, ``_manifest.json``, ``_rejects/``).
-    With ``processed_dir = settings.processed_dir / "loanbook"`` this is the layout Module 3's
-    dbt sources read: ``<processed_dir>/loanbook/<table>/**/*.parquet``.
+    With the lake's roots (``LakeLayout.from_settings()``: ``raw_root``, ``processed_root``)
+    this is the snapshot Module 3's dbt sources read.
     """
     raw_dir, processed_dir = Path(raw_dir), Path(processed_dir)
-    missing = [t for t in TABLES if not (raw_dir / f"{t}.csv").is_file()]
+    layout = LakeLayout(raw_root=raw_dir, processed_root=processed_dir, bucket=None, prefix="")
+    missing = [t for t in TABLES if not layout.raw_csv(t).is_file()]
     if missing:
         raise UserError(
             f"{raw_dir}: no {', '.join(m + '.csv' for m in missing)}; generate the loan book "
@@ -70,8 +72,8 @@ def convert_loanbook(
         )
     return {
         table: convert_csv(
-            raw_dir / f"{table}.csv",
-            processed_dir / table,
+            layout.raw_csv(table),
+            layout.snapshot_table(table),
             table=table,
             show_progress=show_progress,
         )
@@ -142,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-header", dest="header", action="store_false", help="first line is data"
     )
     convert.add_argument(
+        "--remove-control-chars",
+        action="store_true",
+        help="delete NUL and other C0 control characters from cells (default: reject the row)",
+    )
+    convert.add_argument(
         "--block-mb",
         type=int,
         default=BLOCK_SIZE >> 20,
@@ -150,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_upload_options(convert, optional=True)
 
     book = sub.add_parser(
-        "loanbook",
+        DATASET,
         help="convert the generated loan book (all four tables) under their contracts",
         description="Convert <raw_dir>/loanbook/*.csv into <processed_dir>/loanbook/<table>/.",
     )
@@ -209,13 +216,15 @@ def main(argv: list[str] | None = None) -> int:
                 header=args.header,
                 block_size=args.block_mb << 20,
                 show_progress=progress,
+                control_chars="remove" if args.remove_control_chars else "reject",
             )
             _print_conversion(result)
             if args.upload:
                 _upload(args, out, f"{settings.s3_prefix}/{out.name}".strip("/"), settings)
-        elif args.command == "loanbook":
-            raw = args.raw_dir or settings.raw_dir / "loanbook"
-            processed = args.processed_dir or settings.processed_dir / "loanbook"
+        elif args.command == DATASET:
+            lake = LakeLayout.from_settings(settings)
+            raw = args.raw_dir or lake.raw_root
+            processed = args.processed_dir or lake.processed_root
             results = convert_loanbook(raw, processed, show_progress=progress)
             for result in results.values():
                 _print_conversion(result)

@@ -327,12 +327,12 @@ def test_an_interrupted_run_leaves_the_previous_output_untouched(tmp_path, monke
     before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir() if p.is_file()}
     _write(src, "id,v\n1,x\n2,y\n3,z\n")
 
-    from Module_1_Foundations.project import conversion
+    from Module_1_Foundations.common import io
 
     def killed(*args, **kwargs):
         raise KeyboardInterrupt  # as if the process were stopped mid-write
 
-    monkeypatch.setattr(conversion, "_swap_into_place", killed)
+    monkeypatch.setattr(io, "swap_directory", killed)
     with pytest.raises(KeyboardInterrupt):
         convert_csv(src, tmp_path / "out")
     after = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir() if p.is_file()}

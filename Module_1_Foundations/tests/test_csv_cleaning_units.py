@@ -11,9 +11,9 @@ import pyarrow as pa
 import pytest
 
 from Module_1_Foundations.common.errors import UserError
-from Module_1_Foundations.project import cleaning
+from Module_1_Foundations.project import column_plans, fingerprints
 from Module_1_Foundations.project.cleaning import ColumnPlan, clean_column
-from Module_1_Foundations.project.conversion import assign_line_numbers, parse_partition
+from Module_1_Foundations.project.csv_reading import assign_line_numbers
 from Module_1_Foundations.project.csv_sniffing import (
     detect_delimiter,
     detect_encoding,
@@ -22,6 +22,7 @@ from Module_1_Foundations.project.csv_sniffing import (
     sniff,
     unique_column_names,
 )
+from Module_1_Foundations.project.dataset_writing import parse_partition
 from Module_1_Foundations.project.dedup import (
     BoundedDedup,
     FingerprintSet,
@@ -190,12 +191,12 @@ def test_low_cardinality_text_gets_one_spelling_per_value():
     ],
 )
 def test_types_are_inferred_from_a_sample(values, name, kind):
-    assert cleaning.infer_plan(pa.array(values), name, name).kind == kind
+    assert column_plans.infer_plan(pa.array(values), name, name).kind == kind
 
 
 def test_inference_tolerates_a_little_junk_which_is_then_rejected():
     values = [str(i) for i in range(199)] + ["twelve"]
-    plan = cleaning.infer_plan(pa.array(values), "amount", "Amount")
+    plan = column_plans.infer_plan(pa.array(values), "amount", "Amount")
     assert plan.kind == "int"
     _, problems = clean_column(pa.array(values), plan)
     assert np.flatnonzero(problems[0].mask).tolist() == [199]
@@ -204,20 +205,20 @@ def test_inference_tolerates_a_little_junk_which_is_then_rejected():
 def test_fingerprints_are_equal_exactly_for_equal_rows():
     a = pa.array(["L1", "L2", "L1", "L1", None])
     b = pa.array([1.0, 2.0, 1.0, 1.5, None])
-    fp = cleaning.row_fingerprints([a, b])
+    fp = fingerprints.row_fingerprints([a, b])
     assert fp[0] == fp[2]
     assert len({int(x) for x in fp}) == 4
-    swapped = cleaning.row_fingerprints([pa.array(["1", "L2"]), pa.array(["L1", "x"])])
-    plain = cleaning.row_fingerprints([pa.array(["L1", "x"]), pa.array(["1", "L2"])])
+    swapped = fingerprints.row_fingerprints([pa.array(["1", "L2"]), pa.array(["L1", "x"])])
+    plain = fingerprints.row_fingerprints([pa.array(["L1", "x"]), pa.array(["1", "L2"])])
     assert swapped[0] != plain[0], "column order matters"
 
 
 def test_string_hashes_do_not_depend_on_position_or_slicing():
     words = pa.array(["alpha", "beta", "", "alpha", "x" * 3_000_000, None])
-    hashes = cleaning.hash_strings(words)
+    hashes = fingerprints.hash_strings(words)
     assert hashes[0] == hashes[3] and hashes[0] != hashes[1]
-    assert cleaning.hash_strings(words.slice(3, 2))[0] == hashes[0]
-    assert hashes[4] == cleaning.hash_strings(pa.array(["x" * 3_000_000]))[0]
+    assert fingerprints.hash_strings(words.slice(3, 2))[0] == hashes[0]
+    assert hashes[4] == fingerprints.hash_strings(pa.array(["x" * 3_000_000]))[0]
 
 
 def test_fingerprint_set_finds_repeats_within_and_across_batches():
