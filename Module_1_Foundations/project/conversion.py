@@ -24,6 +24,7 @@ import ctypes
 import dataclasses
 import itertools
 import logging
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ import pyarrow as pa
 
 from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.io import atomic_directory, atomic_path, write_json_atomic
-from Module_1_Foundations.common.lake import TABLE_MANIFEST
+from Module_1_Foundations.common.lake import PARTITION_KEY, TABLE_MANIFEST
 from Module_1_Foundations.common.logs import progress_bar
 from Module_1_Foundations.datasets.loanbook_schema import TABLES, TableSpec
 from Module_1_Foundations.project.cleaning import CellScreen, Problem, clean_batch
@@ -105,6 +106,9 @@ class ConversionOptions:
     #: What to do with a C0 control character (NUL, ESC, ...) in a cell: reject its row, or
     #: remove the character and keep the row.
     control_chars: Literal["reject", "remove"] = "reject"
+    #: Keep the load partitions (``dt=...`` folders) already inside ``output_dir``: the daily
+    #: loads Module 2 adds to a snapshot table survive a re-conversion of the snapshot.
+    keep_load_partitions: bool = False
 
     @property
     def source(self) -> str:
@@ -164,6 +168,7 @@ def convert_csv(
     show_progress: bool = False,
     dedup_memory: int = MEMORY_BUDGET,
     control_chars: Literal["reject", "remove"] = "reject",
+    keep_load_partitions: bool = False,
 ) -> ConversionResult:
     """Convert one CSV into a Parquet dataset folder ``output_dir`` (zstd), with a manifest.
 
@@ -184,6 +189,8 @@ def convert_csv(
             partition at a time, so memory stays bounded whatever the input size.
         control_chars: ``"reject"`` (default) rejects a row with a C0 control character (NUL,
             ESC, ...; not tab or line breaks) in a cell, ``"remove"`` deletes the characters.
+        keep_load_partitions: carry the ``dt=...`` load partitions already in ``output_dir``
+            into the new dataset (hard links, in the same atomic swap).
 
     Raises:
         UserError: one line, for a missing, empty, header-only, binary or unreadable file, a
@@ -202,6 +209,7 @@ def convert_csv(
         show_progress=show_progress,
         dedup_memory=dedup_memory,
         control_chars=control_chars,
+        keep_load_partitions=keep_load_partitions,
     )
     return run_conversion(options)
 
@@ -359,8 +367,25 @@ def _attempt(
             started_at,
         )
         write_json_atomic(staged / MANIFEST_NAME, manifest)
+        if options.keep_load_partitions:
+            carry_load_partitions(output_dir, staged)
     log.info("%s -> %s", result.summary(), output_dir)
     return result
+
+
+def carry_load_partitions(old: Path, staged: Path) -> list[Path]:
+    """Hard-link ``old``'s load partitions (``dt=...`` folders) into ``staged``.
+
+    Links, not copies: no data is duplicated, and the old folder the swap retires only loses
+    its own names for the files. Returns the partitions carried over.
+    """
+    carried = []
+    if old.is_dir():
+        for folder in sorted(old.glob(f"{PARTITION_KEY}=*")):
+            if folder.is_dir() and not (staged / folder.name).exists():
+                shutil.copytree(folder, staged / folder.name, copy_function=os.link)
+                carried.append(staged / folder.name)
+    return carried
 
 
 class AccountingError(UserError):

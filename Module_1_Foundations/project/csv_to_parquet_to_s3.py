@@ -76,6 +76,7 @@ def convert_loanbook(
             layout.snapshot_table(table),
             table=table,
             show_progress=show_progress,
+            keep_load_partitions=True,  # Module 2's daily loads live in the table folders
         )
         for table in TABLES
     }

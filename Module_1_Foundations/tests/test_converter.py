@@ -471,3 +471,21 @@ def test_bad_input_at_the_cli_is_one_line_and_exit_2(tmp_path, content, args, me
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
     assert message in done.stderr
+
+
+def test_reconverting_the_snapshot_keeps_the_daily_load_partitions(tmp_path):
+    """Module 2 lands each day as ``<table>/dt=DAY/`` inside the snapshot's table folder: a new
+    conversion of the snapshot replaces the snapshot's own files and keeps those loads."""
+    source = _write(tmp_path / "loans.csv", "id,amount\nA,1\nB,2\n")
+    out = tmp_path / "loans"
+    convert_csv(source, out)
+    day = out / "dt=2024-01-05"
+    day.mkdir()
+    (day / "part-00000.parquet").write_bytes(b"a day's load")
+    _write(source, "id,amount\nA,1\nB,2\nC,3\n")
+    result = convert_csv(source, out, keep_load_partitions=True)
+    assert result.rows_out == 3
+    assert (day / "part-00000.parquet").read_bytes() == b"a day's load"
+    assert not list(tmp_path.glob(".loans.*"))  # nothing staged or retired left behind
+    convert_csv(source, out)  # without the option the folder is replaced whole
+    assert not day.exists()
