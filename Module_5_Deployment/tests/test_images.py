@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 import urllib.request
@@ -18,7 +17,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from capstone.tests.dashboard_snapshot import copy_serving_dir
 from Module_1_Foundations.common.paths import REPO_ROOT
+from Module_1_Foundations.common.services import free_port
 from Module_5_Deployment import images
 from Module_5_Deployment.images import ROLES, Engine
 
@@ -130,22 +131,13 @@ def test_object_store_image_runs_seaweedfs_as_non_root(engine):
     assert uid == "10001" and "version" in version.lower()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.mark.skipif(
-    not images.dashboard_app_exists(),
-    reason="capstone/dashboard_project/app.py is not in this tree yet",
-)
 def test_dashboard_image_answers_its_health_endpoint_on_a_snapshot_volume(engine, tmp_path):
     tag = _built(engine, "dashboard")
     assert engine.megabytes_above_base(tag) <= ROLES["dashboard"].budget_mb
     state = tmp_path / "state"
-    (state / "serving").mkdir(parents=True)
-    port, name = _free_port(), f"hdp-dashboard-test-{os.getpid()}"
+    state.mkdir()
+    copy_serving_dir(state / "serving")  # a real published snapshot, as the pipeline writes it
+    port, name = free_port(), f"hdp-dashboard-test-{os.getpid()}"
     # host network on 127.0.0.1 only: these machines have no container network; no port is published
     command = engine.run_command(tag, "streamlit", "run", "capstone/dashboard_project/app.py",
         "--server.address=127.0.0.1", f"--server.port={port}", "--server.headless=true",

@@ -24,7 +24,6 @@ import psutil
 import pytest
 
 from Module_1_Foundations.common.paths import REPO_ROOT
-from Module_5_Deployment.images import dashboard_app_exists
 
 pytestmark = pytest.mark.e2e
 LOOPBACK = {"127.0.0.1", "::1"}
@@ -163,9 +162,6 @@ def test_the_dbt_docs_server_listens_on_loopback_only(tmp_path):
         assert_loopback_only(wait_listening(pid, port))
 
 
-@pytest.mark.skipif(
-    not dashboard_app_exists(), reason="capstone/dashboard_project/app.py is not in this tree yet"
-)
 def test_the_dashboard_listens_on_loopback_only(tmp_path):
     port = free_port()
     app = REPO_ROOT / "capstone" / "dashboard_project" / "app.py"
