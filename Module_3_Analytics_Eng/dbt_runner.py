@@ -238,9 +238,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.exec:
             if not args.dbt_args:
                 raise UserError("--exec needs a command after --, e.g. -- sqlfluff lint models")
-            done = subprocess.run(
-                args.dbt_args, cwd=DBT_PROJECT_DIR, env={**os.environ, **env}, check=False
-            )
+            try:
+                done = subprocess.run(
+                    args.dbt_args, cwd=DBT_PROJECT_DIR, env={**os.environ, **env}, check=False
+                )
+            except FileNotFoundError:
+                raise UserError(
+                    f"--exec: no program {args.dbt_args[0]!r} (it runs in {DBT_PROJECT_DIR}: "
+                    "give an absolute path, e.g. $PWD/.venv/bin/sqlfluff)"
+                ) from None
             return done.returncode
         result = run_dbt(args.dbt_args or ["build"], env)
         if result.exception is not None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import subprocess
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -28,10 +27,10 @@ import pyarrow as pa
 
 from capstone import serving_snapshot
 from capstone.risk_model_pipeline import evaluation, training
+from capstone.risk_model_pipeline.pipeline import git_commit
 from capstone.risk_model_pipeline.scoring import ScoringSpec, render_sql
 from Module_1_Foundations.common.cli import ArgumentParser, run_cli
 from Module_1_Foundations.common.logs import progress_bar
-from Module_1_Foundations.common.paths import REPO_ROOT
 from Module_1_Foundations.common.settings import Settings, load_settings
 from Module_1_Foundations.datasets.loanbook_generator import (
     CHUNK_LOANS,
@@ -393,12 +392,7 @@ def lineage_tables(
     book: Book, trained: Trained, started: datetime, loans: int, seed: int
 ) -> dict[str, pd.DataFrame]:
     """model_versions, reconciliation, dbt_tests and dag_runs of this sample run."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
+    commit = git_commit()
     lake_id = hashlib.sha256(f"loanbook:{loans}:{seed}".encode()).hexdigest()
     best = max(trained.evaluations, key=lambda n: trained.evaluations[n]["metrics"]["auc"])
     promoted = trained.decision.promote

@@ -59,7 +59,7 @@ def warehouse_env(settings: Settings, lake: str = "local") -> dict[str, str]:
 # --- lineage ----------------------------------------------------------------------------
 def git_commit() -> str:
     try:
-        out = subprocess.run(
+        out = subprocess.run(  # nosec B607: git from PATH, read-only, for the lineage tag
             ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
         )
         return out.stdout.strip()

@@ -12,41 +12,40 @@
 ) }}
 
 {%- set run = var('risk_scoring', {}) %}
+{%- set model_name = run.get('model_name', '') %}
+{%- set model_version = run.get('model_version', '') %}
+{%- set as_of_date = run.get('as_of_date', '1970-01-01') %}
+{%- set scored_at = run.get('scored_at', '1970-01-01 00:00:00') %}
 
 with
 
-{% if run %}
 scored as (
 
+    {% if run -%}
     {{ run['sql']
         | replace('__FEATURES__', ref('ml_loan_features') | string)
         | replace('__FLOAT__', type_double()) }}
+    {%- else -%}
+        select
+            loan_id,
+            cast(null as {{ type_double() }}) as pd,
+            cast(null as {{ dbt.type_string() }}) as reason_1,
+            cast(null as {{ dbt.type_string() }}) as reason_2,
+            cast(null as {{ dbt.type_string() }}) as reason_3
+        from {{ ref('ml_loan_features') }}
+        where 1 = 0
+    {%- endif %}
 
 ),
-{% else %}
-scored as (
-
-    select
-        loan_id,
-        cast(null as {{ type_double() }}) as pd,
-        cast(null as {{ dbt.type_string() }}) as reason_1,
-        cast(null as {{ dbt.type_string() }}) as reason_2,
-        cast(null as {{ dbt.type_string() }}) as reason_3
-    from {{ ref('ml_loan_features') }}
-    where 1 = 0
-
-),
-{% endif %}
 
 final as (
 
     select
         cast(loan_id as {{ dbt.type_string() }}) as loan_id,
-        cast('{{ run.get("model_name", "") }}' as {{ dbt.type_string() }}) as model_name,
-        cast('{{ run.get("model_version", "") }}' as {{ dbt.type_string() }}) as model_version,
-        cast('{{ run.get("as_of_date", "1970-01-01") }}' as date) as as_of_date,
-        cast('{{ run.get("scored_at", "1970-01-01 00:00:00") }}' as {{ dbt.type_timestamp() }})
-            as scored_at,
+        cast('{{ model_name }}' as {{ dbt.type_string() }}) as model_name,
+        cast('{{ model_version }}' as {{ dbt.type_string() }}) as model_version,
+        cast('{{ as_of_date }}' as date) as as_of_date,
+        cast('{{ scored_at }}' as {{ dbt.type_timestamp() }}) as scored_at,
         cast(pd as {{ type_double() }}) as predicted_pd,
         cast(reason_1 as {{ dbt.type_string() }}) as reason_1,
         cast(reason_2 as {{ dbt.type_string() }}) as reason_2,
