@@ -35,6 +35,7 @@ from capstone import serving_snapshot
 from capstone.dashboard_project import server
 from Module_1_Foundations.common.cli import ArgumentParser, iso_date, run_cli
 from Module_1_Foundations.common.errors import UserError
+from Module_1_Foundations.common.lake import LakeLayout
 from Module_1_Foundations.common.paths import REPO_ROOT
 from Module_1_Foundations.common.settings import Settings, load_settings
 from Module_2_Pipelines.airflow_api import AirflowUnreachableError
@@ -90,7 +91,7 @@ def object_store(settings: Settings, started: Started) -> None:
 
 
 def loan_book(settings: Settings, loans: int, seed: int) -> None:
-    manifest = Path(settings.raw_dir) / "loanbook" / "manifest.json"
+    manifest = LakeLayout.from_settings(settings).raw_manifest()
     if manifest.exists():
         print(f"loan book: reusing {manifest.parent} (delete it or 'make clean' to regenerate)")
     else:

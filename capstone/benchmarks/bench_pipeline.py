@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from Module_1_Foundations.common.cli import ArgumentParser, run_cli
+from Module_1_Foundations.common.lake import LakeLayout
 
 
 def _environment(root: Path) -> None:
@@ -142,17 +143,17 @@ def run(loans: int, skip_dag: bool, keep: Path | None) -> dict:
         generate,
     )
     from Module_3_Analytics_Eng.dbt_runner import run_dbt
-    from Module_3_Analytics_Eng.sample_lake import csv_to_lake
+    from Module_3_Analytics_Eng.sample_lake import build_lake
 
     get_settings.cache_clear()
     settings = get_settings()
     print(f"risk pipeline benchmark: {loans:,} loans in {root}", file=sys.stderr)
     prep: dict[str, float] = {}
     config = GeneratorConfig(loans=loans, seed=42, faults=FaultRates.none())
-    lake = settings.processed_dir / "loanbook"
+    lake = LakeLayout.from_settings(settings).processed_root
     if not (lake / "loan_truth").exists():  # a kept folder (--keep) reuses its book
         _timed("generate", prep, generate, config, root / "raw", show_progress=False)
-        _timed("csv -> lake", prep, csv_to_lake, root / "raw", lake)
+        _timed("csv -> lake", prep, build_lake, root / "raw", lake)
     shutil.rmtree(settings.state_dir, ignore_errors=True)  # a fresh warehouse and registry
     manifest = _timed("dbt parse (manifest)", prep, build_manifest, settings)
 

@@ -43,12 +43,12 @@ def book_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
         GeneratorConfig,
         generate,
     )
-    from Module_3_Analytics_Eng.sample_lake import csv_to_lake
+    from Module_3_Analytics_Eng.sample_lake import build_lake
 
     root = tmp_path_factory.mktemp("risk-book")
     config = GeneratorConfig(loans=BOOK_LOANS, seed=11, faults=FaultRates.none())
     generate(config, root / "raw", show_progress=False)
-    csv_to_lake(root / "raw", root / "lake")
+    build_lake(root / "raw", root / "lake")
     return root / "lake"
 
 
