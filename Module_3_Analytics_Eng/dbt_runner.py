@@ -35,12 +35,14 @@ from urllib.parse import urlparse
 
 from Module_1_Foundations.common.cli import ArgumentParser, run_cli
 from Module_1_Foundations.common.errors import UserError
-from Module_1_Foundations.common.lake import PARTITION_KEY, TABLES, LakeLayout
+from Module_1_Foundations.common.lake import DATASET, PARTITION_KEY, TABLES, LakeLayout
 from Module_1_Foundations.common.settings import Settings, get_settings
 from Module_3_Analytics_Eng.warehouse import httpfs_extension_dir
 
 MODULE_DIR = Path(__file__).resolve().parent
 DBT_PROJECT_DIR = MODULE_DIR / "dbt_project"
+#: The profile dbt_project.yml and profiles.yml name: the dataset's own name.
+DBT_PROFILE = DATASET
 #: Variables that would change what dbt does if they leaked from the developer's shell.
 _FIXED_ENV = {
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",

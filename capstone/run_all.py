@@ -35,7 +35,7 @@ from capstone import serving_snapshot
 from capstone.dashboard_project import server
 from Module_1_Foundations.common.cli import ArgumentParser, iso_date, run_cli
 from Module_1_Foundations.common.errors import UserError
-from Module_1_Foundations.common.lake import LakeLayout
+from Module_1_Foundations.common.lake import DATASET, LakeLayout
 from Module_1_Foundations.common.paths import REPO_ROOT
 from Module_1_Foundations.common.settings import Settings, load_settings
 from Module_2_Pipelines.airflow_api import AirflowUnreachableError
@@ -100,7 +100,7 @@ def loan_book(settings: Settings, loans: int, seed: int) -> None:
             "--seed", str(seed),
         )  # fmt: skip
     python_module(
-        "Module_1_Foundations.project.csv_to_parquet_to_s3", "loanbook", "--upload",
+        "Module_1_Foundations.project.csv_to_parquet_to_s3", DATASET, "--upload",
         "--create-bucket",
     )  # fmt: skip
 

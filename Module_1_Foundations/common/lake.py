@@ -30,8 +30,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-from Module_1_Foundations.common.settings import Settings, get_settings
+if TYPE_CHECKING:  # the settings name their defaults after DATASET: import them lazily
+    from Module_1_Foundations.common.settings import Settings
 
 #: The dataset's name: its folder under raw/ and processed/, and the default key prefix.
 DATASET = "loanbook"
@@ -77,6 +79,8 @@ class LakeLayout:
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> LakeLayout:
+        from Module_1_Foundations.common.settings import get_settings
+
         settings = settings or get_settings()
         return cls(
             raw_root=Path(settings.raw_dir) / DATASET,

@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from Module_1_Foundations.common.errors import SettingsError
 from Module_1_Foundations.common.io import write_text_atomic
+from Module_1_Foundations.common.lake import DATASET
 from Module_1_Foundations.common.paths import REPO_ROOT
 
 ENV_PREFIX = "HDP_"
@@ -66,7 +67,7 @@ class Settings(BaseSettings):
         pattern=r"^[a-z0-9][a-z0-9.-]+[a-z0-9]$",
         description="Bucket of the data lake (required for cloud)",
     )
-    s3_prefix: str = Field("loanbook", description="Key prefix of the lake inside the bucket")
+    s3_prefix: str = Field(DATASET, description="Key prefix of the lake inside the bucket")
     s3_region: str = Field("us-east-1", description="Object store region")
     s3_access_key_id: SecretStr | None = Field(
         None, description="Access key; empty = AWS chain (cloud) or generated (local)"
@@ -79,7 +80,7 @@ class Settings(BaseSettings):
     )
     duckdb_path: Path | None = Field(None, description="DuckDB warehouse file (absolute)")
     bigquery_project: str | None = Field(None, description="GCP project id (cloud)")
-    bigquery_dataset: str = Field("loanbook", description="BigQuery dataset for the dbt models")
+    bigquery_dataset: str = Field(DATASET, description="BigQuery dataset for the dbt models")
     bigquery_location: str = Field("EU", description="BigQuery location")
     bigquery_keyfile: Path | None = Field(
         None, description="Service-account JSON key; empty = application default credentials"

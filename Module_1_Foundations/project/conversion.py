@@ -106,7 +106,7 @@ class ConversionOptions:
     #: What to do with a C0 control character (NUL, ESC, ...) in a cell: reject its row, or
     #: remove the character and keep the row.
     control_chars: Literal["reject", "remove"] = "reject"
-    #: Keep the load partitions (``dt=...`` folders) already inside ``output_dir``: the daily
+    #: Keep the load partitions (``PARTITION_KEY`` folders) already inside ``output_dir``: the daily
     #: loads Module 2 adds to a snapshot table survive a re-conversion of the snapshot.
     keep_load_partitions: bool = False
 
@@ -189,8 +189,8 @@ def convert_csv(
             partition at a time, so memory stays bounded whatever the input size.
         control_chars: ``"reject"`` (default) rejects a row with a C0 control character (NUL,
             ESC, ...; not tab or line breaks) in a cell, ``"remove"`` deletes the characters.
-        keep_load_partitions: carry the ``dt=...`` load partitions already in ``output_dir``
-            into the new dataset (hard links, in the same atomic swap).
+        keep_load_partitions: carry the load partitions (``PARTITION_KEY`` folders) of
+            ``output_dir`` into the new dataset (hard links, in the same atomic swap).
 
     Raises:
         UserError: one line, for a missing, empty, header-only, binary or unreadable file, a
@@ -374,7 +374,7 @@ def _attempt(
 
 
 def carry_load_partitions(old: Path, staged: Path) -> list[Path]:
-    """Hard-link ``old``'s load partitions (``dt=...`` folders) into ``staged``.
+    """Hard-link ``old``'s load partitions (``PARTITION_KEY`` folders) into ``staged``.
 
     Links, not copies: no data is duplicated, and the old folder the swap retires only loses
     its own names for the files. Returns the partitions carried over.

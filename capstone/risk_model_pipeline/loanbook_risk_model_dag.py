@@ -48,7 +48,7 @@ def _dbt_group() -> Any:
 
     from capstone.risk_model_pipeline.dbt_manifest import manifest_path
     from Module_1_Foundations.common.settings import get_settings
-    from Module_3_Analytics_Eng.dbt_runner import DBT_PROJECT_DIR, dbt_env
+    from Module_3_Analytics_Eng.dbt_runner import DBT_PROFILE, DBT_PROJECT_DIR, dbt_env
 
     settings = get_settings()
     env = dbt_env(settings)
@@ -61,7 +61,7 @@ def _dbt_group() -> Any:
             install_dbt_deps=False,
         ),
         profile_config=ProfileConfig(
-            profile_name="loanbook",
+            profile_name=DBT_PROFILE,
             target_name=env["HDP_DBT_TARGET"],
             profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
         ),
