@@ -51,9 +51,15 @@ LIVE_BOOK_LOANS = 1_500
 
 @pytest.fixture(scope="session")
 def dags_folder() -> Path:
-    """The DAG folder Airflow scans in tests: built the same way ``airflow_local up`` builds it."""
+    """The DAG folder Airflow scans in tests: built the same way ``airflow_local up`` builds it.
+
+    The folder links the capstone too, whose DAG cosmos renders from the dbt manifest: as
+    ``make airflow-up`` does, make sure it is current first (a ``dbt parse`` only when stale).
+    """
+    from capstone.risk_model_pipeline.dbt_manifest import ensure_manifest
     from Module_2_Pipelines.airflow_local import prepare_dags_folder
 
+    ensure_manifest()
     return prepare_dags_folder(DAGS_FOLDER)
 
 
