@@ -28,12 +28,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from Module_1_Foundations.common.cli import ArgumentParser, run_cli
+from Module_1_Foundations.common.environment import patched_environ
 from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.lake import DATASET, PARTITION_KEY, TABLES, LakeLayout
 from Module_1_Foundations.common.settings import Settings, get_settings
@@ -104,21 +105,6 @@ def dbt_env(
         env["HDP_BIGQUERY_KEYFILE"] = str(settings.bigquery_keyfile)
         env["HDP_DBT_BIGQUERY_METHOD"] = "service-account"
     return env
-
-
-@contextlib.contextmanager
-def patched_environ(env: Mapping[str, str]) -> Iterator[None]:
-    """Set ``env`` in ``os.environ`` for the duration (dbt's env_var reads os.environ)."""
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def run_dbt(

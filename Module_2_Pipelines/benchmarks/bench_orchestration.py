@@ -48,6 +48,7 @@ TARGET = 0.25
 @contextmanager
 def lake(name: str, endpoint: str) -> Iterator[Any]:
     """Settings (via the environment, as the DAG's tasks read them) for a fresh lake."""
+    from Module_1_Foundations.common.environment import patched_environ
     from Module_1_Foundations.common.settings import get_settings
 
     root = WORK / name
@@ -61,17 +62,11 @@ def lake(name: str, endpoint: str) -> Iterator[Any]:
         "HDP_S3_SECRET_ACCESS_KEY": "bench-secret",
         "HDP_S3_BUCKET": f"bench-{name}".replace("_", "-").lower(),
     }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
     get_settings.cache_clear()
     try:
-        yield get_settings()
+        with patched_environ(env):
+            yield get_settings()
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         get_settings.cache_clear()
         shutil.rmtree(root, ignore_errors=True)
 

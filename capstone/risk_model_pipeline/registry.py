@@ -15,13 +15,13 @@ checksum, the git commit and the champion/challenger decision with its reason. A
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from Module_1_Foundations.common.environment import patched_environ
 from Module_1_Foundations.common.settings import Settings, get_settings
 
 EXPERIMENT = "loanbook_risk_model"
@@ -46,18 +46,10 @@ def mlflow_env(settings: Settings | None = None) -> Iterator[Any]:
         if creds is not None:
             env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = creds
         env.setdefault("AWS_DEFAULT_REGION", settings.s3_region)
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    try:
+    with patched_environ(env):
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
         yield mlflow
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _ensure_bucket(settings: Settings) -> None:
