@@ -69,6 +69,14 @@ def derived_ports(s3_port: int) -> dict[str, int]:
     ports = {"s3": s3_port}
     for offset, name in enumerate(PORT_NAMES, start=1):
         ports[name] = s3_port + offset
+    highest = max(listener_ports(ports).values())
+    if highest > 65_535:
+        limit = s3_port - (highest - 65_535)
+        raise UserError(
+            f"HDP_S3_PORT={s3_port} is too high: the object store also listens on the ports "
+            f"after it and on their +10000 gRPC twins (up to {highest}); choose a port of at "
+            f"most {limit}"
+        )
     return ports
 
 

@@ -116,14 +116,34 @@ def test_the_throwaway_server_answers_and_leaves_no_process_when_the_block_ends(
     assert not server.healthy(*s3, timeout=0.5)
 
 
+def _bind_below(sock, highest: int) -> int:
+    """Bind ``sock`` to a free port at most ``highest`` (the OS's random ports run to 60999)."""
+    import random
+
+    for port in random.sample(range(20_000, highest), 200):
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return port
+    raise AssertionError(f"no free port below {highest}")
+
+
 def test_a_busy_port_is_a_clear_error(tmp_path):
     import socket
 
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        port = _bind_below(sock, 45_000)  # its +10000 twins must be valid ports too
         sock.listen()
-        port = sock.getsockname()[1]
         env = {"HDP_STATE_DIR": str(tmp_path / "state"), "HDP_S3_PORT": str(port)}
         done = run_module(MODULE, "start", env=env)
     assert done.returncode == 2
     assert f"port(s) s3={port} on 127.0.0.1 are in use" in done.stderr.splitlines()[-1]
+
+
+def test_a_port_whose_grpc_twins_do_not_fit_is_a_clear_error(tmp_path):
+    env = {"HDP_STATE_DIR": str(tmp_path / "state"), "HDP_S3_PORT": "60000"}
+    done = run_module(MODULE, "start", env=env)
+    assert done.returncode == 2
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("error: HDP_S3_PORT=60000 is too high") and "at most" in last
