@@ -36,8 +36,9 @@ from dataclasses import dataclass
 from typing import Any
 
 SPEC_VERSION = 1
-# B105 (these are placeholders dbt replaces in the compiled SQL, not passwords)
+# B105 is safe: placeholders the dbt model replaces in the compiled SQL, not passwords
 FEATURES_TOKEN = "__FEATURES__"  # nosec B105
+# B105 is safe: as above
 FLOAT_TOKEN = "__FLOAT__"  # nosec B105
 TOP_REASONS = 3
 
@@ -180,8 +181,8 @@ class ScoringSpec:
         """One ``select loan_id, pd, reason_1, reason_2, reason_3`` over ``__FEATURES__``."""
         cols = self.data["prep"]["columns"]
         prepared = ",\n        ".join(f"{_prepared_sql(col)} as f{i}" for i, col in enumerate(cols))
-        # B608: compiled from the validated scoring spec (numbers, known feature names)
         head = (
+            # B608 is safe: compiled from the validated scoring spec (numbers, feature names)
             "with\n\nprepared as (\n    select\n        loan_id,\n        "  # nosec B608
             f"{prepared}\n    from {FEATURES_TOKEN}\n)"
         )
