@@ -51,7 +51,7 @@ def http_json(
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
-        # B310 is safe: the url is always http(s)://host:port of the Airflow API this client was given
+        # B310 is safe: the url is always http(s)://host:port of the Airflow API given to us
         with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec B310
             raw = response.read()
             status = response.status

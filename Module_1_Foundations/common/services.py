@@ -159,7 +159,7 @@ def group_members(pgid: int) -> list[int]:
 def http_ok(url: str, timeout: float = 2.0) -> bool:
     """True when a GET of ``url`` answers HTTP 200."""
     try:
-        # B310 is safe: health URLs are the services' own http://127.0.0.1:PORT endpoints, from specs
+        # B310 is safe: health URLs are the services' own loopback endpoints, from their specs
         with urllib.request.urlopen(url, timeout=timeout) as response:  # nosec B310
             return response.status == 200
     except (OSError, urllib.error.URLError, ValueError):
