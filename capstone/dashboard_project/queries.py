@@ -114,12 +114,16 @@ def _filters(
 
 
 def filter_options(snapshot: Snapshot | str | Path) -> dict[str, Any]:
-    """Grades, regions and the month range the Portfolio filters offer."""
+    """Grades, regions and the month range the Portfolio filters offer (all of the book)."""
     row = _sql(
         snapshot,
         "SELECT list(DISTINCT grade ORDER BY grade) AS grades, "
         "list(DISTINCT region ORDER BY region) AS regions, "
-        "min(month) AS first_month, max(month) AS last_month FROM {portfolio_monthly}",
+        # the span covers every loan's issue month too: loans a daily drop added after the
+        # last month end would otherwise fall outside the default ("everything") selection
+        "least(min(month), (SELECT min(issue_month) FROM {loans})) AS first_month, "
+        "greatest(max(month), (SELECT max(issue_month) FROM {loans})) AS last_month "
+        "FROM {portfolio_monthly}",
     ).iloc[0]
     return {
         "grades": list(row["grades"] if row["grades"] is not None else []),
