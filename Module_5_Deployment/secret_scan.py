@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +57,14 @@ def _scan(root: Path) -> SecretsCollection:
     here = Path.cwd()
     os.chdir(root)
     try:
-        found.scan_files(*get_files_to_scan("."))
+        files = list(get_files_to_scan("."))
+        if threading.active_count() == 1:
+            found.scan_files(*files)
+        else:
+            # scan_files forks a process pool; forking while other threads hold locks (a test
+            # server, an event loop) can deadlock the children, so scan in this process instead
+            for name in files:
+                found.scan_file(name)
     finally:
         os.chdir(here)
     return found
