@@ -80,3 +80,13 @@ def ml_scores_columns() -> list[tuple[str, str]]:
     source = next(s for s in doc["sources"] if s["name"] == "ml_scores")
     table = next(t for t in source["tables"] if t["name"] == "ml_loan_scores")
     return [(c["name"], c["data_type"]) for c in table["columns"]]
+
+
+#: DuckDB's spelling of the portable types (the dbt macro ml_scores_type says the same in Jinja)
+DUCKDB_TYPES = {"string": "varchar", "date": "date", "timestamp": "timestamp", "float": "double"}
+
+
+def ml_scores_ddl(relation: str) -> str:
+    """DuckDB ``create table if not exists`` for the scores table at ``relation``."""
+    columns = ", ".join(f"{name} {DUCKDB_TYPES[kind]}" for name, kind in ml_scores_columns())
+    return f"create table if not exists {relation} ({columns})"

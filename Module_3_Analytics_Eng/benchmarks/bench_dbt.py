@@ -37,7 +37,7 @@ from Module_1_Foundations.common.settings import load_settings
 from Module_1_Foundations.datasets.loanbook_generator import FaultRates, GeneratorConfig, generate
 from Module_3_Analytics_Eng import dbt_runner
 from Module_3_Analytics_Eng.sample_lake import append_held_back, build_lake, split_day
-from Module_3_Analytics_Eng.warehouse import connect_warehouse
+from Module_3_Analytics_Eng.warehouse import connect_warehouse, ml_scores_ddl
 
 #: The main book's last issue date and export date.
 BOOK_END = date(2025, 6, 30)
@@ -163,11 +163,7 @@ def plain_sql(manifest_path: Path, env: dict[str, str], db_path: Path) -> float:
         for schema in [*schemas, "loanbook_scores"]:
             con.execute(f'create schema if not exists "{schema}"')
         if scores:
-            con.execute(
-                "create table if not exists loanbook_scores.ml_loan_scores (loan_id string, "
-                "model_name string, model_version string, scored_at timestamp, "
-                "predicted_pd numeric(18, 6))"
-            )
+            con.execute(ml_scores_ddl("loanbook_scores.ml_loan_scores"))
         for key in order:
             node = models[key]
             kind = "view" if node["config"]["materialized"] == "view" else "table"

@@ -174,3 +174,20 @@ def test_source_freshness_reads_the_newest_event(built: Warehouse, tmp_path: Pat
     assert repayments.max_loaded_at.date() == NEW_DAY
     assert str(repayments.status) == "error"
     assert by_source["loans"].max_loaded_at.date() == LAST_DAY
+
+
+def test_the_scores_table_ddl_follows_its_one_definition():
+    import duckdb
+
+    from Module_3_Analytics_Eng.warehouse import ml_scores_columns, ml_scores_ddl
+
+    columns = ml_scores_columns()
+    assert columns[:2] == [("loan_id", "string"), ("model_name", "string")]
+    con = duckdb.connect()
+    con.execute("create schema s")
+    con.execute(ml_scores_ddl("s.ml_loan_scores"))
+    con.execute(ml_scores_ddl("s.ml_loan_scores"))  # idempotent: the table already exists
+    described = con.execute("describe s.ml_loan_scores").fetchall()
+    assert [row[0] for row in described] == [name for name, _ in columns]
+    kinds = dict(zip([row[0] for row in described], [row[1] for row in described], strict=True))
+    assert kinds["predicted_pd"] == "DOUBLE" and kinds["as_of_date"] == "DATE"

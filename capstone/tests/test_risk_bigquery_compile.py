@@ -1,7 +1,6 @@
 """The champion's scoring SQL, rendered through dbt for BigQuery, is valid BigQuery SQL.
 
-Compiles the risk models offline for target ``bigquery`` (Module 3's dummy-credential
-approach: ``oauth-secrets``, ``--no-introspect --no-populate-cache``, inside ``timeout``) with
+Compiles the risk models offline for target ``bigquery`` (Module 3's ``bigquery_offline``) with
 a logistic spec in var ``risk_scoring``, then parses the output with sqlglot;
 the tree's SQL (the same template) is parsed directly.
 """
@@ -9,9 +8,6 @@ the tree's SQL (the same template) is parsed directly.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 import sqlglot
@@ -19,8 +15,10 @@ import sqlglot
 from capstone.risk_model_pipeline import training
 from capstone.risk_model_pipeline.scoring import ScoringSpec, render_sql
 from capstone.tests.risk_book import synthetic_features
-from Module_1_Foundations.common.paths import REPO_ROOT
-from Module_3_Analytics_Eng.tests.test_bigquery_compile import OFFLINE_BIGQUERY
+from Module_3_Analytics_Eng.tests.bigquery_offline import (
+    bigquery_parse_problems,
+    compile_for_bigquery,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -48,38 +46,18 @@ def test_logistic_scoring_sql_rendered_through_dbt_compiles_for_bigquery(tmp_pat
         },
         "lgd": 0.45,
     }
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HDP_", "DBT_", "GOOGLE_"))}
-    env.update(
-        OFFLINE_BIGQUERY, DBT_TARGET_PATH=str(tmp_path / "target"), DBT_LOG_PATH=str(tmp_path)
-    )
-    cmd = [
-        "timeout",
-        "300",
-        sys.executable,
-        "-m",
-        "Module_3_Analytics_Eng.dbt_runner",
-        "--target",
-        "bigquery",
-        "--duckdb-path",
-        str(tmp_path / "unused.duckdb"),
-        "--",
-        "compile",
-        "--no-introspect",
-        "--no-populate-cache",
+    target = compile_for_bigquery(
+        tmp_path,
         "--select",
         "rsk_loan_scores",
         "rpt_expected_loss",
         "--vars",
         json.dumps(variables),
-    ]
-    out = subprocess.run(
-        cmd, capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=930, check=False
     )
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    risk = tmp_path / "target" / "compiled" / "loanbook" / "models" / "marts" / "risk"
+    risk = target / "compiled" / "loanbook" / "models" / "marts" / "risk"
     scores = (risk / "rsk_loan_scores.sql").read_text()
     assert "`hdp-offline-check`.`loanbook_ml`.`ml_loan_features`" in scores
     assert "float64" in scores and "__FLOAT__" not in scores and "__FEATURES__" not in scores
     assert "exp(" in scores
-    for path in (risk / "rsk_loan_scores.sql", risk / "rpt_expected_loss.sql"):
-        sqlglot.parse(path.read_text(), read="bigquery")
+    paths = (risk / "rsk_loan_scores.sql", risk / "rpt_expected_loss.sql")
+    assert bigquery_parse_problems(paths, target) == []
