@@ -1,9 +1,15 @@
 """``make run`` end to end: a fresh state folder, both DAGs through the scheduler, the dashboard
-serving real pipeline output, then Ctrl-C with no process left behind. Takes minutes."""
+serving real pipeline output, then Ctrl-C with no process left behind. Takes minutes.
+
+This is also issue 10's real-scheduler test: the ETL run's Asset event, not a trigger, starts
+the risk model's run, and the snapshot being served is that run's output.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -60,6 +66,12 @@ def test_make_run_ends_in_the_dashboard_and_ctrl_c_stops_everything(tmp_path: Pa
         family = {p.pid for p in psutil.Process(proc.pid).children(recursive=True)}
 
         serving = tmp_path / "state" / "serving"
+        # run_all waits for a run of run_type asset_triggered: no one triggered it by hand
+        risk_run = re.search(r"^loanbook_risk_model: (\S+) success$", text, re.M)
+        assert risk_run, text[-3000:]
+        assert risk_run.group(1).startswith("asset_triggered__")
+        manifest = json.loads((serving / "current" / "manifest.json").read_text())
+        assert manifest["run_id"] == risk_run.group(1)
         assert table(serving, "loans")["loan_id"].nunique() > 0
         with browser.chromium() as chrome:
             page = chrome.new_page(viewport=browser.VIEWPORT)
