@@ -35,6 +35,7 @@ def test_make_run_ends_in_the_dashboard_and_ctrl_c_stops_everything(tmp_path: Pa
         "HDP_STATE_DIR": str(tmp_path / "state"),
         "HDP_RAW_DIR": str(tmp_path / "raw"),
         "HDP_PROCESSED_DIR": str(tmp_path / "processed"),
+        "HDP_PIPELINE_LOG_DIR": str(tmp_path / "logs"),
         "HDP_S3_PORT": str(ports["s3"]),
         "HDP_AIRFLOW_PORT": str(ports["airflow"]),
         "HDP_DASHBOARD_PORT": str(ports["dashboard"]),
