@@ -177,12 +177,23 @@ def test_a_service_that_exits_at_start_is_an_error_quoting_its_log(tmp_path):
 
 
 def test_a_service_never_healthy_is_stopped_and_the_error_names_the_timeout(tmp_path):
-    # sh, not python: it prints within milliseconds, well inside the 1 s timeout
+    log = tmp_path / "sulky.log"
+
+    def never_healthy() -> bool:
+        # wait (bounded) for the service's first line, so a loaded machine that starts `sh`
+        # late still shows it in the error; the answer is always "not healthy"
+        deadline = time.monotonic() + 30
+        while b"listening soon" not in (log.read_bytes() if log.exists() else b""):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        return False
+
     spec = ServiceSpec(
         name="sulky",
         argv=("sh", "-c", "echo listening soon; exec sleep 300"),
         run_dir=tmp_path,
-        health=lambda: False,
+        health=never_healthy,
         start_timeout=1.0,
         stop_steps=FAST_STOP,
     )
