@@ -31,9 +31,13 @@ DAG_ID = "loanbook_risk_model"
 WAREHOUSE_POOL = "duckdb_warehouse"
 RUNS = "risk_model/runs"
 RISK_MODELS = ("rsk_loan_scores", "rpt_expected_loss")
+#: The feature mart, the default date (for the fixed-horizon label, training.horizon_labels)
+#: and the generator's true lifetime PD (evaluation only): none of the last two is an input.
 FEATURES_SQL = """
-select features.*, truth.true_pd
+select features.*, loans.default_date, truth.true_pd
 from loanbook_ml.ml_loan_features as features
+inner join loanbook_core.fct_loans as loans
+    on features.loan_id = loans.loan_id
 left join loanbook_staging.stg_loanbook__loan_truth as truth
     on features.loan_id = truth.loan_id
 """
