@@ -156,7 +156,7 @@ def horizon_labels(features: pd.DataFrame, horizon: int = LABEL_HORIZON_MONTHS) 
     from Module_1_Foundations.datasets.loanbook_generator import DEFAULT_TIMING
 
     out = features.copy()
-    as_of = pd.to_datetime(out["last_due_date"]).max()
+    as_of = label_as_of(out)
     issue_month = _month_index(out["issue_date"])
     as_of_month = as_of.year * 12 + as_of.month
     default_month = _month_index(out["default_date"])  # NaN: no default (yet)
@@ -169,8 +169,12 @@ def horizon_labels(features: pd.DataFrame, horizon: int = LABEL_HORIZON_MONTHS) 
         share = betainc(a, b, np.minimum(horizon / term, 1.0))
         out["true_pd_lifetime"] = out[TRUE_PD]
         out[TRUE_PD] = out[TRUE_PD].to_numpy(dtype="float64") * share
-    out.attrs["label_as_of"] = as_of.date()
     return out
+
+
+def label_as_of(features: pd.DataFrame) -> pd.Timestamp:
+    """The book's as-of date for the labels: its newest due date."""
+    return pd.Timestamp(pd.to_datetime(features["last_due_date"]).max())
 
 
 def out_of_time_split(
@@ -214,9 +218,8 @@ def out_of_time_split(
         train = train.sample(n=max_train_rows, random_state=seed)
     train = train.sort_values("loan_id").reset_index(drop=True)
     holdout = holdout.sort_values("loan_id").reset_index(drop=True)
-    return Split(
-        train, holdout, cutoff.date(), available, sampled, horizon, labelled.attrs["label_as_of"]
-    )
+    as_of = label_as_of(features).date()
+    return Split(train, holdout, cutoff.date(), available, sampled, horizon, as_of)
 
 
 # --- feature preparation ----------------------------------------------------------------

@@ -38,6 +38,15 @@ def test_the_split_is_out_of_time_and_uses_known_labels_only(book):
     assert set(book.loan_id[young]).isdisjoint({*split.train.loan_id, *split.holdout.loan_id})
 
 
+def test_the_windows_are_stored_as_parquet_with_the_label_as_of_date(book, tmp_path):
+    split = training.out_of_time_split(book)
+    split.holdout.to_parquet(tmp_path / "holdout.parquet", index=False)  # as pipeline.train does
+    assert pd.read_parquet(tmp_path / "holdout.parquet")["default_label"].tolist() == (
+        split.holdout["default_label"].tolist()
+    )
+    assert split.summary()["label_as_of"] == "2024-06-28"
+
+
 def test_the_label_is_a_default_within_the_horizon_in_both_windows(book):
     """Train and holdout carry the same label definition, so their default rates compare."""
     split = training.out_of_time_split(book)
