@@ -340,7 +340,8 @@ def report(r: dict) -> str:
     lines += [
         "",
         f"label: default within {split.get('label_horizon_months')} instalments, known for "
-        f"loans issued before {split.get('label_as_of')} minus the horizon; training sample: "
+        f"loans issued that many months before {split.get('label_as_of')} (the newest due "
+        "date); training sample: "
         f"{split['train_rows']:,} of {split['train_rows_available']:,} loans issued before "
         f"{split['cutoff']} (sampled: {split['train_sampled']}, default rate "
         f"{split['train_default_rate']:.3f}); holdout {split['holdout_rows']:,} issued after "
