@@ -225,14 +225,17 @@ class ScoringSpec:
             masks = ", ".join(
                 f"case when pick = {k} then {masked_out} else c{k} end as c{k}" for k in range(n)
             )
-            kept = ", ".join(chosen)
+            kept = "".join(f"{c}, " for c in chosen)
+            # B608 is safe in the three below: compiled from the validated spec (numbers, own names)
+            top = f"select *, greatest({columns}) as top from {source}"  # nosec B608
+            pick = f"case when top > 0 then case {whens} end end as pick"
+            pick_sql = f"select loan_id, log_odds, {kept}{columns}, {pick} from top_{rank}"  # nosec B608
+            mask_sql = (
+                f"select loan_id, log_odds, {kept}pick as pick_{rank}, {masks} from pick_{rank}"  # nosec B608
+            )
             levels.append(
-                f"top_{rank} as (\n    select *, greatest({columns}) as top from {source}\n),\n\n"
-                f"pick_{rank} as (\n    select loan_id, log_odds, {kept + ', ' if kept else ''}"
-                f"{columns},\n        case when top > 0 then case {whens} end end as pick\n"
-                f"    from top_{rank}\n),\n\n"
-                f"masked_{rank} as (\n    select loan_id, log_odds, {kept + ', ' if kept else ''}"
-                f"pick as pick_{rank},\n        {masks}\n    from pick_{rank}\n)"
+                f"top_{rank} as (\n    {top}\n),\n\npick_{rank} as (\n    {pick_sql}\n),\n\n"
+                f"masked_{rank} as (\n    {mask_sql}\n)"
             )
             chosen.append(f"pick_{rank}")
         ranked = ",\n\n".join(levels)
