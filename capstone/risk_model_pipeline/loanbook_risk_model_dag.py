@@ -84,7 +84,13 @@ def _dbt_group() -> Any:
             exclude=["path:models/marts/risk"],  # built after scoring, by score/el_mart
             emit_datasets=False,
         ),
-        operator_args={"pool": WAREHOUSE_POOL, "install_deps": False, **RETRIES},
+        operator_args={
+            "pool": WAREHOUSE_POOL,
+            "install_deps": False,
+            # keep each task's test results for the serving snapshot (cosmos deletes its copy)
+            "callback": "capstone.risk_model_pipeline.pipeline.record_dbt_tests",
+            **RETRIES,
+        },
     )
 
 

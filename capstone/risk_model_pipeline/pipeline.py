@@ -31,9 +31,13 @@ DAG_ID = "loanbook_risk_model"
 WAREHOUSE_POOL = "duckdb_warehouse"
 RUNS = "risk_model/runs"
 RISK_MODELS = ("rsk_loan_scores", "rpt_expected_loss")
+#: The feature mart, the default date (for the fixed-horizon label, training.horizon_labels)
+#: and the generator's true lifetime PD (evaluation only): none of the last two is an input.
 FEATURES_SQL = """
-select features.*, truth.true_pd
+select features.*, loans.default_date, truth.true_pd
 from loanbook_ml.ml_loan_features as features
+inner join loanbook_core.fct_loans as loans
+    on features.loan_id = loans.loan_id
 left join loanbook_staging.stg_loanbook__loan_truth as truth
     on features.loan_id = truth.loan_id
 """
@@ -304,6 +308,52 @@ def run_risk_model(
     if failed:
         raise DbtTestError(f"dbt build of {model} failed: " + "; ".join(failed))
     return {"model": model, "model_version": variables["risk_scoring"]["model_version"]}
+
+
+def record_dbt_tests(
+    project_dir: str,
+    *,
+    context: Any,
+    logical_date: str | None = None,
+    settings: Settings | None = None,
+) -> Path | None:
+    """cosmos' callback after each dbt task: keep the tests it ran for the serving snapshot.
+
+    cosmos runs every task in a temporary copy of the project and deletes it afterwards, so the
+    task's ``target/run_results.json`` (with the manifest naming each test's model) is read
+    here and written to ``<run dir>/dbt_tests/<task id>.json``: one file a task, replaced by a
+    retry. cosmos calls this only after a successful build (a failed test fails the task and
+    stops publication anyway).
+    """
+    target = Path(project_dir) / "target"
+    results_path = target / "run_results.json"
+    if not results_path.is_file():
+        return None
+    if logical_date is None:
+        when = context.get("logical_date") or context["dag_run"].run_after
+        logical_date = when.date().isoformat()
+    results = json.loads(results_path.read_text())["results"]
+    manifest = json.loads((target / "manifest.json").read_text())
+    tests = []
+    for res in results:
+        uid = res["unique_id"]
+        if uid.startswith("test."):
+            node = manifest["nodes"].get(uid, {})
+            attached = node.get("attached_node") or ""
+            model = attached.rsplit(".", 1)[-1] if attached else ""
+        elif uid.startswith("unit_test."):
+            node = manifest.get("unit_tests", {}).get(uid, {})
+            model = node.get("model", "")
+        else:
+            continue
+        name = node.get("name") or uid.split(".")[2]
+        failures = int(res.get("failures") or 0)
+        tests.append({"test": name, "model": model, "status": res["status"], "failures": failures})
+    folder = run_dir(logical_date, settings) / "dbt_tests"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{context['ti'].task_id}.json"
+    write_json_atomic(path, sorted(tests, key=lambda t: (t["model"], t["test"])))
+    return path
 
 
 def score(logical_date: str, settings: Settings | None = None) -> dict[str, Any]:

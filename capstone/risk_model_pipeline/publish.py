@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from capstone import serving_snapshot
+from Module_1_Foundations.common.lake import MANIFESTS, PARTITION_KEY, TABLE_MANIFEST, LakeLayout
 from Module_1_Foundations.common.settings import Settings, get_settings
 
 LOANS_SQL = """
@@ -119,10 +121,13 @@ where model_name = ? and as_of_date < cast(? as date)
                       where model_name = ? and as_of_date < cast(? as date))
 """
 
+#: The counts of a run manifest (Module 1's conversion, Module 2's daily load):
+#: ``rows_in = rows_out + rows_rejected + duplicates_removed``.
+MANIFEST_COUNTS = ("rows_in", "rows_out", "rows_rejected", "duplicates_removed")
 RECONCILIATION = (
-    ("loans", "stg_loanbook__loans", "loanbook_core.fct_loans"),
-    ("borrowers", "stg_loanbook__borrowers", "loanbook_core.dim_borrowers"),
-    ("repayments", "stg_loanbook__repayments", "loanbook_core.fct_repayments"),
+    ("loans", "loanbook_core.fct_loans"),
+    ("borrowers", "loanbook_core.dim_borrowers"),
+    ("repayments", "loanbook_core.fct_repayments"),
 )
 
 
@@ -130,25 +135,45 @@ def _arrow(con: Any, sql: str, params: list[Any] | None = None) -> pa.Table:
     return con.execute(sql, params or []).fetch_arrow_table()
 
 
-def _reconciliation(con: Any, lake_root: str) -> pa.Table:
+def manifest_counts(layout: LakeLayout, table: str) -> dict[str, int] | None:
+    """The rows every load of ``table`` read, refused and dropped as duplicates, from the
+    lake's run manifests: Module 1's conversion manifest of the snapshot
+    (``<table>/_manifest.json``) plus Module 2's manifest of each daily load
+    (``daily/_manifests/dt=*.json``). ``None`` when the snapshot has no manifest (a lake not
+    written by the converter): the counts are then unknown, not zero.
+    """
+    snapshot = layout.snapshot_table(table) / TABLE_MANIFEST
+    if not snapshot.is_file():
+        return None
+    counts = json.loads(snapshot.read_text())["counts"]
+    total = {key: int(counts[key]) for key in MANIFEST_COUNTS}
+    for path in sorted((layout.daily_root() / MANIFESTS).glob(f"{PARTITION_KEY}=*.json")):
+        day = json.loads(path.read_text()).get("tables", {}).get(table)
+        if day is not None:
+            for key in MANIFEST_COUNTS:
+                total[key] += int(day[key])
+    return total
+
+
+def _reconciliation(con: Any, lake_root: str, layout: LakeLayout) -> pa.Table:
+    """Rows per table from raw CSV to Parquet to mart: ``raw_rows = parquet_rows +
+    rejected_rows + duplicates_removed`` when the lake holds what its manifests say."""
     rows = []
-    for table, staging, mart in RECONCILIATION:
+    for table, mart in RECONCILIATION:
         parquet = con.execute(
             # B608 is safe: the lake root comes from the settings, the names from RECONCILIATION
             f"select count(*) from read_parquet('{lake_root}/{table}/**/*.parquet')"  # nosec B608
         ).fetchone()[0]
         # B608 is safe: the relation names come from RECONCILIATION in this file
-        staged_sql = f"select count(*) from loanbook_staging.{staging}"  # nosec B608
-        staged = con.execute(staged_sql).fetchone()[0]
-        # B608 is safe: the relation names come from RECONCILIATION in this file
         mart_rows = con.execute(f"select count(*) from {mart}").fetchone()[0]  # nosec B608
+        counts = manifest_counts(layout, table)
         rows.append(
             {
                 "table_name": table,
-                "raw_rows": None,
+                "raw_rows": None if counts is None else counts["rows_in"],
                 "parquet_rows": parquet,
-                "rejected_rows": None,
-                "duplicates_removed": parquet - staged,
+                "rejected_rows": None if counts is None else counts["rows_rejected"],
+                "duplicates_removed": None if counts is None else counts["duplicates_removed"],
                 "mart": mart,
                 "mart_rows": mart_rows,
             }
@@ -189,6 +214,18 @@ def _psi_table(con: Any, settings: Settings, logical_date: str, folder: Any, loa
     return pa.Table.from_pylist(rows, schema=serving_snapshot.TABLES["psi"])
 
 
+def dbt_tests(folder: Path) -> list[dict[str, Any]]:
+    """Every test the run's dbt builds ran, with its status: the cosmos tasks' (recorded by
+    ``pipeline.record_dbt_tests``) and the risk builds' (``dbt_tests_<model>.json``)."""
+    tests: list[dict[str, Any]] = []
+    for path in [
+        *sorted(folder.glob("dbt_tests/*.json")),
+        *sorted(folder.glob("dbt_tests_*.json")),
+    ]:
+        tests.extend(json.loads(path.read_text()))
+    return tests
+
+
 def build_tables(
     logical_date: str, settings: Settings, dag_runs: list[dict[str, Any]]
 ) -> tuple[dict[str, pa.Table], dict[str, Any], dict[str, Any]]:
@@ -211,7 +248,9 @@ def build_tables(
             "portfolio_monthly": _arrow(con, PORTFOLIO_SQL, [version, logical_date, settings.lgd]),
             "vintage_curves": _arrow(con, VINTAGE_SQL),
             "score_migration": _arrow(con, MIGRATION_SQL, [settings.model_name, *bands]),
-            "reconciliation": _reconciliation(con, env["HDP_LAKE_ROOT"]),
+            "reconciliation": _reconciliation(
+                con, env["HDP_LAKE_ROOT"], LakeLayout.from_settings(settings)
+            ),
             "psi": _psi_table(con, settings, logical_date, folder, loans),
         }
     finally:
@@ -272,10 +311,9 @@ def build_tables(
     tables["model_versions"] = pa.Table.from_pylist(
         version_rows, schema=serving_snapshot.TABLES["model_versions"]
     )
-    tests = []
-    for path in sorted(folder.glob("dbt_tests_*.json")):
-        tests.extend(json.loads(path.read_text()))
-    tables["dbt_tests"] = pa.Table.from_pylist(tests, schema=serving_snapshot.TABLES["dbt_tests"])
+    tables["dbt_tests"] = pa.Table.from_pylist(
+        dbt_tests(folder), schema=serving_snapshot.TABLES["dbt_tests"]
+    )
     tables["dag_runs"] = pa.Table.from_pylist(dag_runs, schema=serving_snapshot.TABLES["dag_runs"])
     documents = {"champion_model": {**champion.spec, "model_version": champion.version}}
     extra = {"lgd": settings.lgd, "champion_version": champion.version}

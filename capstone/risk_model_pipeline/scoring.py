@@ -191,6 +191,16 @@ class ScoringSpec:
         return head + self._tree_sql()
 
     def _logistic_sql(self) -> str:
+        """Linear predictor and sigmoid; the reasons ranked within the row.
+
+        Each input's contribution is a column (``c<k>``, inputs in name order), and the k-th
+        reason is the first input, in name order, whose contribution equals the greatest of
+        those not yet chosen (the chosen one's column is replaced by -1e308 for the next
+        rank; ranks are input numbers until the end, then names): the same order as Python's
+        ``sorted(key=(-contribution, name))``. Row-wise ``greatest``/``case`` keep the whole
+        scoring one pass over the rows on DuckDB and BigQuery alike (ranking a long table of
+        (loan, input) pairs with ``row_number()`` took 17 rows per loan, a sort and a join).
+        """
         model, cols = self.data["logistic"], self.data["prep"]["columns"]
         z = _sql_num(model["intercept"])
         for i, coef in enumerate(model["coefficients"]):
@@ -200,51 +210,58 @@ class ScoringSpec:
             groups.setdefault(col["input"], []).append(
                 f"{_sql_num(coef)} * (f{i} - {_sql_num(col['train_mean'])})"
             )
-        contributions = "\n    union all\n".join(
-            f"    select loan_id, {_sql_str(name)} as reason, "
-            + " + ".join(f"({t})" for t in terms)
-            + " as contribution from prepared"
-            for name, terms in groups.items()
+        names = sorted(groups)
+        n = len(names)
+        contributions = ",\n        ".join(
+            " + ".join(f"({t})" for t in groups[name]) + f" as c{k}" for k, name in enumerate(names)
         )
+        masked_out = _sql_num(-1e308)
+        columns = ", ".join(f"c{k}" for k in range(n))
+        chosen: list[str] = []
+        levels = []
+        for rank in range(1, TOP_REASONS + 1):
+            source = "contributions" if rank == 1 else f"masked_{rank - 1}"
+            whens = " ".join(f"when c{k} = top then {k}" for k in range(n))
+            masks = ", ".join(
+                f"case when pick = {k} then {masked_out} else c{k} end as c{k}" for k in range(n)
+            )
+            kept = "".join(f"{c}, " for c in chosen)
+            # B608 is safe in the three below: compiled from the validated spec (numbers, own names)
+            top = f"select *, greatest({columns}) as top from {source}"  # nosec B608
+            pick = f"case when top > 0 then case {whens} end end as pick"
+            pick_sql = f"select loan_id, log_odds, {kept}{columns}, {pick} from top_{rank}"  # nosec B608
+            mask_sql = (
+                f"select loan_id, log_odds, {kept}pick as pick_{rank}, {masks} from pick_{rank}"  # nosec B608
+            )
+            levels.append(
+                f"top_{rank} as (\n    {top}\n),\n\npick_{rank} as (\n    {pick_sql}\n),\n\n"
+                f"masked_{rank} as (\n    {mask_sql}\n)"
+            )
+            chosen.append(f"pick_{rank}")
+        ranked = ",\n\n".join(levels)
+
+        def reason(rank: int) -> str:
+            whens = " ".join(f"when {k} then {_sql_str(name)}" for k, name in enumerate(names))
+            return f"case pick_{rank} {whens} end as reason_{rank}"
+
+        reasons = ",\n    ".join(reason(rank) for rank in range(1, TOP_REASONS + 1))
         return f""",
 
-linear as (
-    select loan_id, {z} as log_odds from prepared
-),
-
 contributions as (
-{contributions}
-),
-
-ranked as (
     select
         loan_id,
-        reason,
-        row_number() over (partition by loan_id order by contribution desc, reason) as rank
-    from contributions
-    where contribution > 0
+        {z} as log_odds,
+        {contributions}
+    from prepared
 ),
 
-reasons as (
-    select
-        loan_id,
-        max(case when rank = 1 then reason end) as reason_1,
-        max(case when rank = 2 then reason end) as reason_2,
-        max(case when rank = 3 then reason end) as reason_3
-    from ranked
-    where rank <= {TOP_REASONS}
-    group by loan_id
-)
+{ranked}
 
 select
-    linear.loan_id,
-    cast(1 as {FLOAT_TOKEN}) / (cast(1 as {FLOAT_TOKEN}) + exp(-linear.log_odds)) as pd,
-    reasons.reason_1,
-    reasons.reason_2,
-    reasons.reason_3
-from linear
-left join reasons
-    on linear.loan_id = reasons.loan_id
+    loan_id,
+    cast(1 as {FLOAT_TOKEN}) / (cast(1 as {FLOAT_TOKEN}) + exp(-log_odds)) as pd,
+    {reasons}
+from masked_{TOP_REASONS}
 """  # nosec B608: SQL compiled from the validated scoring spec: numbers and known feature names
 
     def _tree_sql(self) -> str:

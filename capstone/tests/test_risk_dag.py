@@ -64,6 +64,16 @@ def test_a_run_publishes_and_scoring_the_date_again_changes_nothing(risk_dag, ri
     assert snap.read_table("loans").num_rows == loans
     assert snap.document("champion_model")["candidate"] == champion.spec["candidate"]
     assert serving_snapshot.run_in_progress(risk_book.settings) is None
+    # every dbt build's tests: the cosmos tasks' (staging to features) and the risk builds'
+    tests = snap.read_table("dbt_tests").to_pylist()
+    tested = {t["model"] for t in tests}
+    assert {"stg_loanbook__loans", "fct_loans", "ml_loan_features", "rsk_loan_scores"} <= tested
+    assert len(tests) >= 80 and all(t["status"] == "pass" for t in tests)
+    # counts from the converter's manifests: raw = loaded + rejected + duplicates
+    for row in snap.read_table("reconciliation").to_pylist():
+        assert row["raw_rows"] == (
+            row["parquet_rows"] + row["rejected_rows"] + row["duplicates_removed"]
+        ), row
 
     # the DAG's score task again for the same date (a retry or a rerun of the logical date)
     pipeline.score(str(DAY))

@@ -26,12 +26,43 @@ def trained(book):
     return split, prep, {c.name: c for c in candidates}
 
 
-def test_the_split_is_out_of_time_and_uses_final_labels_only(book):
+def test_the_split_is_out_of_time_and_uses_known_labels_only(book):
     split = training.out_of_time_split(book)
     assert pd.to_datetime(split.train["issue_date"]).max() < pd.Timestamp(split.cutoff)
     assert pd.to_datetime(split.holdout["issue_date"]).min() >= pd.Timestamp(split.cutoff)
-    assert split.train["is_label_final"].all() and split.holdout["is_label_final"].all()
+    assert split.train["label_known"].all() and split.holdout["label_known"].all()
     assert set(split.train["loan_id"]).isdisjoint(split.holdout["loan_id"])
+    # too young for the horizon: issued within 12 months of the book's newest due date
+    young = pd.to_datetime(book["issue_date"]) >= pd.Timestamp("2023-06-01")
+    assert young.any()
+    assert set(book.loan_id[young]).isdisjoint({*split.train.loan_id, *split.holdout.loan_id})
+
+
+def test_the_windows_are_stored_as_parquet_with_the_label_as_of_date(book, tmp_path):
+    split = training.out_of_time_split(book)
+    split.holdout.to_parquet(tmp_path / "holdout.parquet", index=False)  # as pipeline.train does
+    assert pd.read_parquet(tmp_path / "holdout.parquet")["default_label"].tolist() == (
+        split.holdout["default_label"].tolist()
+    )
+    assert split.summary()["label_as_of"] == "2024-06-28"
+
+
+def test_the_label_is_a_default_within_the_horizon_in_both_windows(book):
+    """Train and holdout carry the same label definition, so their default rates compare."""
+    split = training.out_of_time_split(book)
+    for window in (split.train, split.holdout):
+        months = (
+            pd.to_datetime(window["default_date"]).dt.to_period("M")
+            - pd.to_datetime(window["issue_date"]).dt.to_period("M")
+        ).map(lambda offset: offset.n if offset is not pd.NaT else None)
+        expected = (months <= training.LABEL_HORIZON_MONTHS).astype(int)
+        assert (window["default_label"] == expected).all()
+        assert (window["default_label"] <= window["default_label_lifetime"]).all()
+        assert (window["true_pd"] <= window["true_pd_lifetime"]).all()
+    rates = split.summary()["train_default_rate"], split.summary()["holdout_default_rate"]
+    assert abs(rates[0] - rates[1]) < 0.05, rates
+    # the true horizon PD is calibrated to the horizon label (what makes it the best score)
+    assert split.train["true_pd"].mean() == pytest.approx(rates[0], abs=0.02)
 
 
 def test_a_large_training_window_is_sampled_and_says_so(book):
@@ -61,7 +92,9 @@ def test_leakage_guard_refuses_post_issue_inputs_by_name():
 def test_leakage_guard_shuffled_labels_leave_nothing_to_learn(book):
     """With labels shuffled, a model that still ranks well would be reading a leaked label."""
     shuffled = book.copy()
-    shuffled["default_label"] = np.random.default_rng(0).permutation(book["default_label"])
+    order = np.random.default_rng(0).permutation(len(book))
+    for outcome in ("default_label", "default_date"):  # the label is derived from both
+        shuffled[outcome] = book[outcome].to_numpy()[order]
     split = training.out_of_time_split(shuffled)
     _, candidates = training.train_candidates(split, ("sklearn_logistic",))
     p = training.predict_frame(candidates[0].spec, split.holdout)
