@@ -250,15 +250,49 @@ def test_whatif_changed_inputs_change_the_score(serving):
     grade = fields["grade"]["categories"][-1]
     at = open_page("pages/whatif.py")
     at.selectbox(key="whatif_grade").select(grade)
-    at.text_input(key="whatif_loan_amount").set_value(str(fields["loan_amount"]["max"]))
+    # a larger loan for the same income (the largest would lift the ratios out of range)
+    larger = round(fields["loan_amount"]["default"] * 1.25)
+    at.text_input(key="whatif_loan_amount").set_value(str(larger))
     at.button[0].click().run()
     spec = ScoringSpec.from_dict(champion_document(serving))
     record, errors = queries.parse_applicant(
         list(fields.values()),
-        {w.key.removeprefix("whatif_"): w.value for w in [*at.text_input, *at.selectbox]},
+        {w.key.removeprefix("whatif_"): w.value for w in [*at.text_input, *at.selectbox] if w.key},
     )
     assert errors == {} and record["grade"] == grade
     assert metric(at, "Probability of default") == ui.pct(spec.predict_proba([record])[0])
+
+
+def test_whatif_shows_the_derived_ratios_read_only_and_derives_them(serving):
+    fields = {f["name"]: f for f in queries.whatif_fields(serving / "current")}
+    derived = [n for n, f in fields.items() if f["derived"]]
+    at = open_page("pages/whatif.py")
+    shown = {w.label: w for w in at.text_input}
+    assert derived and all(shown[n.replace("_", " ")].disabled for n in derived)
+    assert not any(w.disabled for w in at.text_input if w.key)  # the typed inputs stay editable
+    amount = round((fields["loan_amount"]["min"] + fields["loan_amount"]["max"]) / 2)
+    at.text_input(key="whatif_loan_amount").set_value(str(amount))
+    at.button[0].click().run()
+    record, _ = queries.parse_applicant(
+        list(fields.values()),
+        {w.key.removeprefix("whatif_"): w.value for w in [*at.text_input, *at.selectbox] if w.key},
+    )
+    assert record["loan_amount"] == amount
+    shown = {w.label: w.value for w in at.text_input if not w.key}
+    for name in derived:
+        assert shown[name.replace("_", " ")] == queries.format_number(record[name], False)
+
+
+def test_whatif_refuses_a_derived_ratio_outside_the_range_beside_it(serving):
+    fields = {f["name"]: f for f in queries.whatif_fields(serving / "current")}
+    at, _ = whatif(
+        serving,
+        loan_amount=str(fields["loan_amount"]["max"]),
+        annual_income=str(fields["annual_income"]["min"]),
+    )
+    form = at.get("form")[0]
+    assert any("from loan amount, annual income" in e.value for e in form.error)
+    assert not [m for m in at.metric if m.label == "Probability of default"]
 
 
 @pytest.mark.parametrize(

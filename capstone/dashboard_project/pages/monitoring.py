@@ -35,7 +35,13 @@ else:
         .mark_bar()
         .encode(
             x=alt.X("psi:Q", title="PSI"),
-            y=alt.Y("variable:N", sort="-x", title=None),
+            # every variable labelled in full: no overlap culling, no truncation
+            y=alt.Y(
+                "variable:N",
+                sort="-x",
+                title=None,
+                axis=alt.Axis(labelOverlap=False, labelLimit=0),
+            ),
             color=alt.Color(
                 "band:N",
                 scale=alt.Scale(domain=list(ui.PSI_COLOURS), range=list(ui.PSI_COLOURS.values())),
@@ -44,8 +50,8 @@ else:
         )
     )
     rules = alt.Chart(bands).mark_rule(strokeDash=[4, 4]).encode(x="psi:Q")
-    st.altair_chart((bars + rules).properties(height=24 * len(psi) + 40), width="stretch")
-    st.dataframe(psi, hide_index=True)
+    # a fixed step per bar, so the chart grows with the number of variables
+    ui.charts_and_table([(bars + rules).properties(height=alt.Step(24))], psi)
 
 st.subheader("Predicted versus observed default rate by vintage")
 vintages = ui.query("predicted_vs_observed")
