@@ -77,6 +77,15 @@ def count(value: float) -> str:
     return f"{int(value):,}"
 
 
+def every_label() -> alt.Axis:
+    """A category axis naming every bar in full (Vega culls overlapping labels and truncates
+    long ones by default): use with a fixed step per bar, ``height=alt.Step(BAR_STEP)``."""
+    return alt.Axis(labelOverlap=False, labelLimit=0)
+
+
+BAR_STEP = 24
+
+
 def table(frame: pd.DataFrame, where: Any = st) -> None:
     """A query result as a table, its money and rate columns formatted (``COLUMN_FORMATS``)."""
     where.dataframe(

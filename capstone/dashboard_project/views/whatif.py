@@ -100,10 +100,10 @@ if submitted:
                 .mark_bar(color="#c62828")
                 .encode(
                     x=alt.X("contribution:Q", title=what),
-                    y=alt.Y("reason:N", sort="-x", title=None),
+                    y=alt.Y("reason:N", sort="-x", title=None, axis=ui.every_label()),
                     tooltip=["reason", alt.Tooltip("contribution:Q", format=".4f")],
                 )
-                .properties(height=60 + 30 * len(reasons)),
+                .properties(height=alt.Step(ui.BAR_STEP)),
                 width="stretch",
             )
             st.dataframe(reasons, hide_index=True)

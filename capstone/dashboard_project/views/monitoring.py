@@ -35,13 +35,7 @@ else:
         .mark_bar()
         .encode(
             x=alt.X("psi:Q", title="PSI"),
-            # every variable labelled in full: no overlap culling, no truncation
-            y=alt.Y(
-                "variable:N",
-                sort="-x",
-                title=None,
-                axis=alt.Axis(labelOverlap=False, labelLimit=0),
-            ),
+            y=alt.Y("variable:N", sort="-x", title=None, axis=ui.every_label()),
             color=alt.Color(
                 "band:N",
                 scale=alt.Scale(domain=list(ui.PSI_COLOURS), range=list(ui.PSI_COLOURS.values())),
@@ -50,8 +44,7 @@ else:
         )
     )
     rules = alt.Chart(bands).mark_rule(strokeDash=[4, 4]).encode(x="psi:Q")
-    # a fixed step per bar, so the chart grows with the number of variables
-    ui.charts_and_table([(bars + rules).properties(height=alt.Step(24))], psi)
+    ui.charts_and_table([(bars + rules).properties(height=alt.Step(ui.BAR_STEP))], psi)
 
 st.subheader("Predicted versus observed default rate by vintage")
 vintages = ui.query("predicted_vs_observed")
