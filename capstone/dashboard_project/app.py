@@ -13,26 +13,29 @@ import streamlit as st
 
 from capstone.dashboard_project import queries, ui
 
-PAGES_DIR = Path(__file__).parent / "pages"
+# not "pages": Streamlit treats a pages/ folder beside the entry point as legacy pages until a
+# run has called st.navigation, so a page URL as the first request after the start ran that
+# file alone, without this script (seen: "no serving snapshot" on /monitoring)
+VIEWS_DIR = Path(__file__).parent / "views"
 
 st.set_page_config(page_title="Loan book credit risk", page_icon=":bar_chart:", layout="wide")
 
 pages = [
     st.Page(
-        PAGES_DIR / "portfolio.py",
+        VIEWS_DIR / "portfolio.py",
         title="Portfolio",
         icon=":material/account_balance:",
         default=True,
     ),
     st.Page(
-        PAGES_DIR / "risk_distribution.py", title="Risk distribution", icon=":material/bar_chart:"
+        VIEWS_DIR / "risk_distribution.py", title="Risk distribution", icon=":material/bar_chart:"
     ),
-    st.Page(PAGES_DIR / "segments.py", title="Segments", icon=":material/pie_chart:"),
-    st.Page(PAGES_DIR / "model.py", title="Model", icon=":material/model_training:"),
-    st.Page(PAGES_DIR / "whatif.py", title="Applicant what-if", icon=":material/person_search:"),
-    st.Page(PAGES_DIR / "monitoring.py", title="Monitoring", icon=":material/monitor_heart:"),
+    st.Page(VIEWS_DIR / "segments.py", title="Segments", icon=":material/pie_chart:"),
+    st.Page(VIEWS_DIR / "model.py", title="Model", icon=":material/model_training:"),
+    st.Page(VIEWS_DIR / "whatif.py", title="Applicant what-if", icon=":material/person_search:"),
+    st.Page(VIEWS_DIR / "monitoring.py", title="Monitoring", icon=":material/monitor_heart:"),
     st.Page(
-        PAGES_DIR / "data_quality.py",
+        VIEWS_DIR / "data_quality.py",
         title="Data quality and freshness",
         icon=":material/fact_check:",
     ),

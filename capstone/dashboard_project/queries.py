@@ -1,10 +1,11 @@
 """The dashboard's query layer: every number a page shows, read from the serving snapshot only.
 
-Free of Streamlit on purpose: Module 5's terminal report calls the same functions. Each query
-opens an in-memory DuckDB connection, reads the snapshot's Parquet files and closes it again,
-so no reader ever holds a lock on anything the pipeline writes (DuckDB allows one writer, and
-the pipeline's warehouse is never opened here at all). The snapshot folder is immutable once
-published, so a query result keyed on that folder can be cached for as long as one likes.
+Free of Streamlit on purpose: Module 5's terminal report calls the same functions. Queries run
+in an in-memory DuckDB over the snapshot's Parquet files (one per snapshot folder, made on first
+use: see ``_Views``), so no reader ever holds a lock on anything the pipeline writes (DuckDB
+allows one writer, and the pipeline's warehouse is never opened here at all). The snapshot
+folder is immutable once published, so anything keyed on that folder can be kept for as long as
+one likes. Every aggregation happens in SQL: only small results leave DuckDB.
 
 Every function takes the :class:`~capstone.serving_snapshot.Snapshot` (or its folder) and
 returns a pandas DataFrame or plain values; filters are passed as parameters, never pasted
@@ -14,6 +15,8 @@ into SQL.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -28,7 +31,7 @@ from capstone.risk_model_pipeline.scoring import ScoringSpec
 from capstone.serving_snapshot import MANIFEST, Snapshot, SnapshotError
 from Module_1_Foundations.common.settings import Settings
 
-#: The Segments page's drill-down dimensions: label -> SQL expression over ``loans``.
+#: The Segments page's drill-down dimensions: label -> SQL expression over ``loan_cells``.
 DIMENSIONS: dict[str, str] = {
     "grade": "grade",
     "purpose": "purpose",
@@ -72,15 +75,81 @@ def _snapshot(snapshot: Snapshot | str | Path) -> Snapshot:
     return snapshot if isinstance(snapshot, Snapshot) else open_folder(snapshot)
 
 
+class _Views:
+    """One in-memory DuckDB per snapshot folder: a view per table, and two small loan tables.
+
+    Opening DuckDB and reading a file's Parquet footer on every query cost more than most
+    queries here, and every page aggregated the whole ``loans`` table again. A published folder
+    never changes, so its views are made once and reused, and ``loans`` is reduced once, on
+    first use, to what the pages read (see ``_LOAN_TABLES``): a million-loan book becomes some
+    80 000 cells and one column of live PDs. Each query runs on its own cursor (a DuckDB
+    connection is not shared across threads, and Streamlit runs each session in a thread).
+    Nothing here opens the pipeline's warehouse and nothing holds a file lock: the database is
+    in memory and reads the immutable Parquet files.
+    """
+
+    #: the few folders served at once (current and, for a moment, the one it replaced)
+    KEEP = 2
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: OrderedDict[str, duckdb.DuckDBPyConnection] = OrderedDict()
+
+    def cursor(self, folder: Path) -> duckdb.DuckDBPyConnection:
+        key = str(folder.resolve())
+        with self._lock:
+            con = self._open.get(key)
+            if con is None:
+                con = self._connect(folder)
+                self._open[key] = con
+                while len(self._open) > self.KEEP:
+                    self._open.popitem(last=False)[1].close()
+            self._open.move_to_end(key)
+            return con.cursor()
+
+    def _connect(self, folder: Path) -> duckdb.DuckDBPyConnection:
+        snap = open_folder(folder)
+        con = duckdb.connect(":memory:")
+        for name in serving_snapshot.TABLES:
+            path = "'" + str(snap.table_path(name)).replace("'", "''") + "'"
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({path})")
+        for name, sql in _LOAN_TABLES.items():
+            con.execute(f"CREATE TABLE {name} AS {sql}")  # nosec B608: fixed SQL
+        return con
+
+
+#: Built once per snapshot from ``loans``: every loan-level figure a page shows is a sum over
+#: these (same numbers, a fraction of the rows). ``loan_cells`` is the book by issue month,
+#: grade, region, purpose and band; ``live_pd`` the PD of every live loan (the histogram's
+#: bins are chosen by the reader, so it needs the PDs themselves).
+_LOAN_TABLES = {
+    "loan_cells": """
+        SELECT issue_month, grade, region, purpose, band,
+               count(*) AS loans,
+               count(*) FILTER (is_live) AS live_loans,
+               count(*) FILTER (is_default) AS defaults,
+               coalesce(sum(outstanding_balance) FILTER (is_live), 0) AS exposure,
+               coalesce(sum(expected_loss) FILTER (is_live), 0) AS expected_loss,
+               coalesce(sum(pd * outstanding_balance) FILTER (is_live), 0) AS pd_exposure,
+               coalesce(sum(pd), 0) AS pd_sum, count(pd) AS pd_loans,
+               coalesce(sum(pd) FILTER (is_live), 0) AS live_pd_sum,
+               count(pd) FILTER (is_live) AS live_pd_loans,
+               coalesce(sum(true_pd), 0) AS true_pd_sum, count(true_pd) AS true_pd_loans
+        FROM loans GROUP BY ALL
+    """,
+    "live_pd": "SELECT pd FROM loans WHERE is_live",
+}
+_TABLE_NAMES = {name: name for name in [*serving_snapshot.TABLES, *_LOAN_TABLES]}
+
+
+_VIEWS = _Views()
+
+
 def _sql(snapshot: Snapshot | str | Path, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-    """Run ``sql`` in a fresh in-memory DuckDB where each ``{table}`` names a snapshot table."""
-    snap = _snapshot(snapshot)
-    tables = {
-        name: "read_parquet('" + str(snap.table_path(name)).replace("'", "''") + "')"
-        for name in serving_snapshot.TABLES
-    }
-    with duckdb.connect(":memory:") as con:
-        return con.execute(sql.format(**tables), list(params)).df()
+    """Run ``sql`` over the snapshot's tables, each ``{table}`` naming one of them."""
+    folder = snapshot.folder if isinstance(snapshot, Snapshot) else Path(snapshot)
+    with _VIEWS.cursor(folder) as cur:
+        return cur.execute(sql.format(**_TABLE_NAMES), list(params)).df()
 
 
 def _filters(
@@ -121,8 +190,8 @@ def filter_options(snapshot: Snapshot | str | Path) -> dict[str, Any]:
         "list(DISTINCT region ORDER BY region) AS regions, "
         # the span covers every loan's issue month too: loans a daily drop added after the
         # last month end would otherwise fall outside the default ("everything") selection
-        "least(min(month), (SELECT min(issue_month) FROM {loans})) AS first_month, "
-        "greatest(max(month), (SELECT max(issue_month) FROM {loans})) AS last_month "
+        "least(min(month), (SELECT min(issue_month) FROM {loan_cells})) AS first_month, "
+        "greatest(max(month), (SELECT max(issue_month) FROM {loan_cells})) AS last_month "
         "FROM {portfolio_monthly}",
     ).iloc[0]
     return {
@@ -148,14 +217,13 @@ def portfolio_kpis(
     row = _sql(
         snapshot,
         f"""
-        SELECT count(*) AS loans,
-               count(*) FILTER (is_live) AS live_loans,
-               coalesce(sum(outstanding_balance) FILTER (is_live), 0) AS exposure,
-               coalesce(avg(is_default::INT), 0) AS default_rate,
-               coalesce(sum(expected_loss) FILTER (is_live), 0) AS expected_loss,
-               coalesce(sum(pd * outstanding_balance) FILTER (is_live)
-                        / nullif(sum(outstanding_balance) FILTER (is_live), 0), 0) AS mean_pd
-        FROM {{loans}} WHERE {where}
+        SELECT coalesce(sum(loans), 0) AS loans,
+               coalesce(sum(live_loans), 0) AS live_loans,
+               coalesce(sum(exposure), 0) AS exposure,
+               coalesce(sum(defaults) / nullif(sum(loans), 0), 0) AS default_rate,
+               coalesce(sum(expected_loss), 0) AS expected_loss,
+               coalesce(sum(pd_exposure) / nullif(sum(exposure), 0), 0) AS mean_pd
+        FROM {{loan_cells}} WHERE {where}
         """,  # nosec B608: fixed SQL and code-built clauses; user values are bound ? parameters
         params,
     ).iloc[0]
@@ -194,9 +262,10 @@ def band_summary(snapshot: Snapshot | str | Path) -> pd.DataFrame:
     frame = _sql(
         snapshot,
         """
-        SELECT band, count(*) AS loans, sum(outstanding_balance) AS exposure,
-               sum(expected_loss) AS expected_loss, avg(pd) AS mean_pd
-        FROM {loans} WHERE is_live GROUP BY band
+        SELECT band, sum(live_loans) AS loans, sum(exposure) AS exposure,
+               sum(expected_loss) AS expected_loss,
+               sum(live_pd_sum) / nullif(sum(live_pd_loans), 0) AS mean_pd
+        FROM {loan_cells} GROUP BY band HAVING sum(live_loans) > 0
         """,
     )
     order = {band: i for i, band in enumerate(BANDS)}
@@ -215,7 +284,7 @@ def score_histogram(
         snapshot,
         """
         SELECT least(floor(pd * ?)::INT, ? - 1) AS bin, count(*) AS loans
-        FROM {loans} WHERE is_live GROUP BY bin ORDER BY bin
+        FROM {live_pd} GROUP BY bin ORDER BY bin
         """,
         [bins, bins],
     )
@@ -253,12 +322,12 @@ def segment_table(snapshot: Snapshot | str | Path, dimension: str) -> pd.DataFra
     return _sql(
         snapshot,
         f"""
-        SELECT {expr} AS segment, count(*) AS loans,
-               avg(is_default::INT) AS default_rate, avg(pd) AS mean_pd,
-               avg(true_pd) AS mean_true_pd,
-               coalesce(sum(expected_loss) FILTER (is_live), 0) AS expected_loss,
-               coalesce(sum(outstanding_balance) FILTER (is_live), 0) AS exposure
-        FROM {{loans}} GROUP BY segment ORDER BY segment
+        SELECT {expr} AS segment, sum(loans) AS loans,
+               sum(defaults) / sum(loans) AS default_rate,
+               sum(pd_sum) / nullif(sum(pd_loans), 0) AS mean_pd,
+               sum(true_pd_sum) / nullif(sum(true_pd_loans), 0) AS mean_true_pd,
+               sum(expected_loss) AS expected_loss, sum(exposure) AS exposure
+        FROM {{loan_cells}} GROUP BY segment ORDER BY segment
         """,  # nosec B608: fixed SQL and code-built clauses; user values are bound ? parameters
     )
 
@@ -392,8 +461,48 @@ def champion_spec(snapshot: Snapshot | str | Path) -> ScoringSpec:
     return ScoringSpec.from_dict(_snapshot(snapshot).document("champion_model"))
 
 
+#: Inputs the feature mart computes from other inputs, and the inputs each one is made of. The
+#: form shows them read-only: an applicant states an amount, a term, a rate and an income, and
+#: the ratios follow from those (typed in freely they would describe no possible applicant).
+DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
+    "installment_amount": ("loan_amount", "term_months", "interest_rate_pct"),
+    "loan_to_income": ("loan_amount", "annual_income"),
+    "installment_to_income": ("loan_amount", "term_months", "interest_rate_pct", "annual_income"),
+}
+
+
+def derive_inputs(record: dict[str, Any]) -> dict[str, float | None]:
+    """The derived inputs of one applicant; ``None`` where a source is missing (then imputed).
+
+    The same definitions as the book: the instalment is the annuity payment the loan book's
+    generator schedules (``P r / (1 - (1 + r)^-n)``, ``r`` the monthly rate, rounded to cents),
+    the ratios are ``ml_loan_features``' ``safe_ratio`` (4 decimals, none for a zero income).
+    """
+    amount, term = record.get("loan_amount"), record.get("term_months")
+    rate, income = record.get("interest_rate_pct"), record.get("annual_income")
+    installment = None
+    if amount is not None and term and rate is not None:
+        monthly = rate / 1200
+        installment = round(
+            amount * monthly / (1 - (1 + monthly) ** -term) if monthly else amount / term, 2
+        )
+
+    def ratio(numerator: float | None) -> float | None:
+        return None if numerator is None or not income else round(numerator / income, 4)
+
+    return {
+        "installment_amount": installment,
+        "loan_to_income": ratio(amount),
+        "installment_to_income": ratio(None if installment is None else installment * 12),
+    }
+
+
 def whatif_fields(snapshot: Snapshot | str | Path) -> list[dict[str, Any]]:
-    """The form's fields: the spec's inputs, each with a ``default`` (numeric: the median)."""
+    """The form's fields: the spec's inputs, each with a ``default`` (numeric: the median).
+
+    A derived input (``DERIVED_INPUTS``) is marked ``derived`` and its default follows from
+    the defaults of its sources, as its value follows from theirs in the form.
+    """
     fields = []
     for item in champion_spec(snapshot).inputs:
         field = dict(item)
@@ -402,7 +511,12 @@ def whatif_fields(snapshot: Snapshot | str | Path) -> list[dict[str, Any]]:
             field["default"] = field.get("median")
         else:
             field["default"] = field["categories"][0] if field["categories"] else None
+        field["derived"] = field["name"] in DERIVED_INPUTS
         fields.append(field)
+    derived = derive_inputs({f["name"]: f["default"] for f in fields})
+    for field in fields:
+        if field["derived"]:
+            field["default"] = derived[field["name"]]
     return fields
 
 
@@ -420,11 +534,15 @@ def parse_applicant(
 
     Blank numbers stay ``None`` (the spec imputes its median); text that is not a number, a
     fraction where a whole number is needed, a value outside the training range or an unknown
-    category is refused with a message naming the valid values.
+    category is refused with a message naming the valid values. Derived inputs are computed
+    from their sources (``raw`` is not read for them) and refused when they fall outside the
+    training range, naming the inputs to change.
     """
     record: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for field in fields:
+        if field.get("derived"):
+            continue  # computed below from the fields it is made of, never typed in
         name, value = field["name"], raw.get(field["name"])
         if field["type"] == "category":
             if value not in field["categories"]:
@@ -453,6 +571,22 @@ def parse_applicant(
             errors[name] = f"{text} is outside the valid range {shown_low} to {shown_high}"
             continue
         record[name] = int(number) if field.get("integer") else number
+    derived = derive_inputs(record)
+    for field in fields:
+        name = field["name"]
+        if not field.get("derived"):
+            continue
+        sources = DERIVED_INPUTS[name]
+        if any(source in errors for source in sources):
+            continue  # the source's own message says what to fix
+        value = record[name] = derived[name]
+        if value is not None and not field["min"] <= value <= field["max"]:
+            made_of = ", ".join(source.replace("_", " ") for source in sources)
+            errors[name] = (
+                f"{format_number(value, False)} (from {made_of}) is outside the valid range "
+                f"{format_number(field['min'], False)} to {format_number(field['max'], False)}: "
+                "change the inputs it is made of"
+            )
     return record, errors
 
 
@@ -511,9 +645,11 @@ def predicted_vs_observed(snapshot: Snapshot | str | Path) -> pd.DataFrame:
     return _sql(
         snapshot,
         """
-        SELECT issue_month AS vintage, count(*) AS loans, avg(pd) AS mean_pd,
-               avg(is_default::INT) AS observed_rate, avg(true_pd) AS mean_true_pd
-        FROM {loans} GROUP BY issue_month ORDER BY issue_month
+        SELECT issue_month AS vintage, sum(loans) AS loans,
+               sum(pd_sum) / nullif(sum(pd_loans), 0) AS mean_pd,
+               sum(defaults) / sum(loans) AS observed_rate,
+               sum(true_pd_sum) / nullif(sum(true_pd_loans), 0) AS mean_true_pd
+        FROM {loan_cells} GROUP BY issue_month ORDER BY issue_month
         """,
     )
 

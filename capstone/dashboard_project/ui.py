@@ -8,8 +8,11 @@ again on every rerun (a symlink and a small manifest), so a new publication show
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
 from capstone.dashboard_project import queries
@@ -19,6 +22,15 @@ CACHE_TTL_SECONDS = 300
 SERVING_KEY = "_serving_folder"
 BAND_COLOURS = {"approve": "#2e7d32", "review": "#f9a825", "decline": "#c62828"}
 PSI_COLOURS = {"stable": "#2e7d32", "watch": "#f9a825", "shift": "#c62828"}
+#: How tables show the query layer's money and rate columns: (label, number format).
+COLUMN_FORMATS = {
+    "exposure": ("exposure", "dollar"),
+    "expected_loss": ("expected loss", "dollar"),
+    "mean_pd": ("mean PD", "percent"),
+    "default_rate": ("default rate", "percent"),
+    "mean_true_pd": ("mean true PD", "percent"),
+    "share_of_from_band": ("share of from band", "percent"),
+}
 
 
 def settings() -> Settings:
@@ -63,3 +75,36 @@ def pct(value: float, digits: int = 2) -> str:
 
 def count(value: float) -> str:
     return f"{int(value):,}"
+
+
+def every_label() -> alt.Axis:
+    """A category axis naming every bar in full (Vega culls overlapping labels and truncates
+    long ones by default): use with a fixed step per bar, ``height=alt.Step(BAR_STEP)``."""
+    return alt.Axis(labelOverlap=False, labelLimit=0)
+
+
+BAR_STEP = 24
+
+
+def table(frame: pd.DataFrame, where: Any = st) -> None:
+    """A query result as a table, its money and rate columns formatted (``COLUMN_FORMATS``)."""
+    where.dataframe(
+        frame,
+        hide_index=True,
+        column_config={
+            column: st.column_config.NumberColumn(label, format=fmt)
+            for column, (label, fmt) in COLUMN_FORMATS.items()
+            if column in frame.columns
+        },
+    )
+
+
+def charts_and_table(
+    charts: Sequence[alt.TopLevelMixin], frame: pd.DataFrame, widths: Sequence[int] | None = None
+) -> None:
+    """The pages' common block: charts side by side (``widths`` their shares), then the table
+    of the numbers they draw."""
+    cells = st.columns(list(widths) if widths else len(charts))
+    for cell, chart in zip(cells, charts, strict=False):
+        cell.altair_chart(chart, width="stretch")
+    table(frame)

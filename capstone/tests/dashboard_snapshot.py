@@ -26,13 +26,13 @@ from Module_1_Foundations.common.settings import load_settings
 SAMPLE_LOANS = 3_000
 APP = Path(__file__).resolve().parents[1] / "dashboard_project" / "app.py"
 PAGES = (
-    "pages/portfolio.py",
-    "pages/risk_distribution.py",
-    "pages/segments.py",
-    "pages/model.py",
-    "pages/whatif.py",
-    "pages/monitoring.py",
-    "pages/data_quality.py",
+    "views/portfolio.py",
+    "views/risk_distribution.py",
+    "views/segments.py",
+    "views/model.py",
+    "views/whatif.py",
+    "views/monitoring.py",
+    "views/data_quality.py",
 )
 
 

@@ -81,7 +81,7 @@ def test_every_page_renders_a_title_and_no_error(serving, page):
 
 
 def test_portfolio_shows_the_books_figures(serving):
-    at = open_page("pages/portfolio.py")
+    at = open_page("views/portfolio.py")
     book = live(serving)
     assert metric(at, "Live loans") == ui.count(len(book))
     assert metric(at, "Exposure (EAD of live loans)") == ui.money(book["outstanding_balance"].sum())
@@ -92,7 +92,7 @@ def test_portfolio_shows_the_books_figures(serving):
 
 
 def test_portfolio_grade_and_region_filters(serving):
-    at = open_page("pages/portfolio.py")
+    at = open_page("views/portfolio.py")
     book = live(serving)
     grade, region = sorted(book["grade"].unique())[-1], sorted(book["region"].unique())[0]
     at.multiselect(key="portfolio_grades").select(grade).run()
@@ -109,7 +109,7 @@ def test_portfolio_grade_and_region_filters(serving):
 
 
 def test_portfolio_month_range(serving):
-    at = open_page("pages/portfolio.py")
+    at = open_page("views/portfolio.py")
     loans = table(serving, "loans")
     months = sorted(loans["issue_month"].unique())
     start, end = months[6], months[17]
@@ -121,7 +121,7 @@ def test_portfolio_month_range(serving):
 
 
 def test_portfolio_empty_month_range_warns(serving):
-    at = open_page("pages/portfolio.py")
+    at = open_page("views/portfolio.py")
     first = table(serving, "portfolio_monthly")["month"].min()
     at.date_input(key="portfolio_months").set_value((first, first)).run()
     assert not at.exception
@@ -134,7 +134,7 @@ def test_portfolio_empty_month_range_warns(serving):
 
 
 def test_risk_bands_histogram_and_migration(serving):
-    at = open_page("pages/risk_distribution.py")
+    at = open_page("views/risk_distribution.py")
     book = live(serving)
     for band, n in book["band"].value_counts().items():
         assert metric(at, f"{band.capitalize()} band") == ui.count(n)
@@ -146,7 +146,7 @@ def test_risk_bands_histogram_and_migration(serving):
 
 
 def test_risk_histogram_bins_slider(serving):
-    at = open_page("pages/risk_distribution.py")
+    at = open_page("views/risk_distribution.py")
     at.slider(key="risk_bins").set_value(10).run()
     histogram = next(f for f in chart_frames(at.get("vega_lite_chart")[0]) if "loans" in f)
     assert len(histogram) <= 10 and histogram["loans"].sum() == len(live(serving))
@@ -157,7 +157,7 @@ def test_risk_histogram_bins_slider(serving):
 
 @pytest.mark.parametrize("dimension", list(queries.DIMENSIONS))
 def test_segments_drill_down(serving, dimension):
-    at = open_page("pages/segments.py")
+    at = open_page("views/segments.py")
     at.selectbox(key="segments_dimension").select(dimension).run()
     shown = at.dataframe[0].value
     loans = table(serving, "loans")
@@ -173,7 +173,7 @@ def test_segments_drill_down(serving, dimension):
 
 
 def test_segments_vintage_curves_by_month_or_quarter(serving):
-    at = open_page("pages/segments.py")
+    at = open_page("views/segments.py")
     months = table(serving, "vintage_curves")["issue_month"].nunique()
     quarters = chart_frames(at.get("vega_lite_chart")[-1])[0]["vintage"].nunique()
     at.radio(key="segments_vintage_by").set_value("month").run()
@@ -185,7 +185,7 @@ def test_segments_vintage_curves_by_month_or_quarter(serving):
 
 
 def test_model_confusion_matrix_follows_the_threshold_and_candidate(serving):
-    at = open_page("pages/model.py")
+    at = open_page("views/model.py")
     holdout = table(serving, "holdout_predictions")
     models = at.selectbox(key="model_candidate").options
     assert sorted(models) == sorted(holdout["model"].unique())
@@ -201,7 +201,7 @@ def test_model_confusion_matrix_follows_the_threshold_and_candidate(serving):
 
 
 def test_model_shows_lineage_and_versions(serving):
-    at = open_page("pages/model.py")
+    at = open_page("views/model.py")
     versions = table(serving, "model_versions")
     champion = versions[versions["aliases"].str.contains("champion", na=False)].iloc[0]
     lineage = at.table[0].value
@@ -216,7 +216,7 @@ def test_model_shows_lineage_and_versions(serving):
 
 
 def whatif(serving: Path, **values: str) -> tuple[AppTest, ScoringSpec]:
-    at = open_page("pages/whatif.py")
+    at = open_page("views/whatif.py")
     for name, value in values.items():
         at.text_input(key=f"whatif_{name}").set_value(value)
     at.button[0].click().run()
@@ -248,17 +248,51 @@ def test_whatif_scores_the_defaults_as_the_champion_does(serving):
 def test_whatif_changed_inputs_change_the_score(serving):
     fields = {f["name"]: f for f in queries.whatif_fields(serving / "current")}
     grade = fields["grade"]["categories"][-1]
-    at = open_page("pages/whatif.py")
+    at = open_page("views/whatif.py")
     at.selectbox(key="whatif_grade").select(grade)
-    at.text_input(key="whatif_loan_amount").set_value(str(fields["loan_amount"]["max"]))
+    # a larger loan for the same income (the largest would lift the ratios out of range)
+    larger = round(fields["loan_amount"]["default"] * 1.25)
+    at.text_input(key="whatif_loan_amount").set_value(str(larger))
     at.button[0].click().run()
     spec = ScoringSpec.from_dict(champion_document(serving))
     record, errors = queries.parse_applicant(
         list(fields.values()),
-        {w.key.removeprefix("whatif_"): w.value for w in [*at.text_input, *at.selectbox]},
+        {w.key.removeprefix("whatif_"): w.value for w in [*at.text_input, *at.selectbox] if w.key},
     )
     assert errors == {} and record["grade"] == grade
     assert metric(at, "Probability of default") == ui.pct(spec.predict_proba([record])[0])
+
+
+def test_whatif_shows_the_derived_ratios_read_only_and_derives_them(serving):
+    fields = {f["name"]: f for f in queries.whatif_fields(serving / "current")}
+    derived = [n for n, f in fields.items() if f["derived"]]
+    at = open_page("views/whatif.py")
+    shown = {w.label: w for w in at.text_input}
+    assert derived and all(shown[n.replace("_", " ")].disabled for n in derived)
+    assert not any(w.disabled for w in at.text_input if w.key)  # the typed inputs stay editable
+    amount = round((fields["loan_amount"]["min"] + fields["loan_amount"]["max"]) / 2)
+    at.text_input(key="whatif_loan_amount").set_value(str(amount))
+    at.button[0].click().run()
+    record, _ = queries.parse_applicant(
+        list(fields.values()),
+        {w.key.removeprefix("whatif_"): w.value for w in [*at.text_input, *at.selectbox] if w.key},
+    )
+    assert record["loan_amount"] == amount
+    shown = {w.label: w.value for w in at.text_input if not w.key}
+    for name in derived:
+        assert shown[name.replace("_", " ")] == queries.format_number(record[name], False)
+
+
+def test_whatif_refuses_a_derived_ratio_outside_the_range_beside_it(serving):
+    fields = {f["name"]: f for f in queries.whatif_fields(serving / "current")}
+    at, _ = whatif(
+        serving,
+        loan_amount=str(fields["loan_amount"]["max"]),
+        annual_income=str(fields["annual_income"]["min"]),
+    )
+    form = at.get("form")[0]
+    assert any("from loan amount, annual income" in e.value for e in form.error)
+    assert not [m for m in at.metric if m.label == "Probability of default"]
 
 
 @pytest.mark.parametrize(
@@ -299,7 +333,7 @@ def test_whatif_imputes_a_blank_number(serving):
 
 
 def test_monitoring_psi_and_vintages(serving):
-    at = open_page("pages/monitoring.py")
+    at = open_page("views/monitoring.py")
     psi = table(serving, "psi")
     score = psi[psi["variable"] == "score"]["psi"].iloc[0]
     assert metric(at, "PSI of the score") == f"{score:.4f}"
@@ -313,7 +347,7 @@ def test_monitoring_psi_and_vintages(serving):
 
 
 def test_data_quality_runs_reconciliation_tests_and_age(serving):
-    at = open_page("pages/data_quality.py")
+    at = open_page("views/data_quality.py")
     manifest = serving_snapshot.open_current(load_settings(serving_dir=serving)).manifest
     assert metric(at, "Logical date") == manifest["logical_date"]
     assert metric(at, "Loans in the snapshot") == ui.count(manifest["tables"]["loans"]["rows"])
@@ -342,7 +376,7 @@ def test_a_run_in_progress_shows_a_banner_over_the_last_good_snapshot(tmp_path, 
     serving = copy_serving_dir(tmp_path / "serving")
     monkeypatch.setenv("HDP_SERVING_DIR", str(serving))
     serving_snapshot.mark_run_started("manual__next", "2026-01-02", load_settings())
-    at = open_page("pages/portfolio.py")
+    at = open_page("views/portfolio.py")
     banner = " ".join(i.value for i in at.info)
     assert "run is under way" in banner and "manual__next" in banner
     assert metric(at, "Live loans") == ui.count(len(live(serving)))

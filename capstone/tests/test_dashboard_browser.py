@@ -50,6 +50,21 @@ def shots(tmp_path_factory) -> Path:
     return Path(wanted) if wanted else tmp_path_factory.mktemp("screenshots")
 
 
+def test_a_page_url_as_the_first_request_renders_that_page(serving, tmp_path):
+    # a bookmarked page opened before anyone opened the app's root
+    settings = load_settings(state_dir=tmp_path / "state", serving_dir=serving)
+    spec = server.dashboard_spec(settings, services.free_port())
+    info = services.start(spec)
+    try:
+        with browser.chromium() as chrome:
+            tab = chrome.new_page(viewport=browser.VIEWPORT)
+            monitoring = next(p for p in browser.PAGES if p.path == "monitoring")
+            browser.open_page(tab, info["url"], monitoring)
+            assert not tab.locator('[data-testid="stAlert"]').count()
+    finally:
+        services.stop(spec)
+
+
 def visit(page, dashboard, shots, path: str) -> browser.PageSpec:
     spec = next(p for p in browser.PAGES if p.path == path)
     browser.open_page(page, dashboard, spec)

@@ -7,10 +7,11 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from capstone import serving_snapshot
-from capstone.dashboard_project import queries
+from capstone.dashboard_project import queries, sample_snapshot
 from capstone.risk_model_pipeline.scoring import ScoringSpec
 from capstone.tests.dashboard_snapshot import (
     champion_document,
@@ -49,6 +50,20 @@ def test_portfolio_kpis_reconcile_with_the_loans_table(serving, snap):
     assert kpis["exposure"] == pytest.approx(live["outstanding_balance"].sum())
     assert kpis["expected_loss"] == pytest.approx(live["expected_loss"].sum())
     assert kpis["default_rate"] == pytest.approx(loans["is_default"].mean())
+
+
+def test_each_snapshot_folder_is_read_on_its_own(tmp_path, serving, snap):
+    # the query layer keeps one in-memory database per folder: a new publication is a new
+    # folder, read afresh, while the one already open keeps its own figures
+    assert queries.portfolio_kpis(snap)["loans"] == len(table(serving, "loans"))
+    folder = (copy_serving_dir(tmp_path / "serving") / serving_snapshot.CURRENT).resolve()
+    loans = pq.read_table(folder / "loans.parquet")
+    pq.write_table(loans.slice(0, 100), folder / "loans.parquet")
+    assert queries.portfolio_kpis(folder)["loans"] == 100
+    assert queries.band_summary(folder)["loans"].sum() == loans.slice(0, 100)[
+        "is_live"
+    ].to_pylist().count(True)
+    assert queries.portfolio_kpis(snap)["loans"] == len(table(serving, "loans"))
 
 
 def test_portfolio_filters_select_grades_regions_and_issue_months(serving, snap):
@@ -262,6 +277,55 @@ def test_score_applicant_refuses_what_the_spec_refuses(snap):
     record, _ = queries.parse_applicant(fields, _defaults(fields))
     with pytest.raises(ValueError, match="outside the training range"):
         queries.score_applicant(snap, record | {"loan_amount": 1e12}, 0.45, 0.1, 0.25)
+
+
+def test_derived_inputs_are_the_books_own(snap):
+    book = sample_snapshot.generate_book(300, seed=7)
+    features = sample_snapshot.feature_frame(book)
+    for row in features.itertuples():
+        derived = queries.derive_inputs(
+            {
+                "loan_amount": row.loan_amount,
+                "term_months": row.term_months,
+                "interest_rate_pct": row.interest_rate_pct,
+                "annual_income": row.annual_income,
+            }
+        )
+        assert derived["installment_amount"] == pytest.approx(row.installment_amount, abs=0.006)
+        assert derived["loan_to_income"] == pytest.approx(row.loan_to_income, abs=1e-9)
+        assert derived["installment_to_income"] == pytest.approx(
+            row.installment_to_income, abs=1e-4
+        )
+
+
+def test_derived_inputs_are_computed_never_typed(snap):
+    fields = queries.whatif_fields(snap)
+    derived = [f["name"] for f in fields if f["derived"]]
+    assert derived and set(derived) <= set(queries.DERIVED_INPUTS)
+    raw = _defaults(fields) | {name: "999999" for name in derived}
+    record, errors = queries.parse_applicant(fields, raw)
+    assert errors == {}
+    assert {n: record[n] for n in derived} == {
+        n: v for n, v in queries.derive_inputs(record).items() if n in derived
+    }
+    # and their defaults follow from the defaults of their sources
+    assert {f["name"]: f["default"] for f in fields if f["derived"]} == {
+        n: record[n] for n in derived
+    }
+
+
+def test_a_derived_value_outside_the_range_is_refused_naming_its_sources(snap):
+    fields = {f["name"]: f for f in queries.whatif_fields(snap)}
+    amount, income = fields["loan_amount"], fields["annual_income"]
+    assert amount["max"] / income["min"] > fields["loan_to_income"]["max"]  # the data allows it
+    raw = _defaults(fields.values()) | {
+        "loan_amount": str(amount["max"]),
+        "annual_income": str(income["min"]),
+    }
+    _, errors = queries.parse_applicant(list(fields.values()), raw)
+    assert "loan_to_income" in errors
+    assert "from loan amount, annual income" in errors["loan_to_income"]
+    assert "loan_amount" not in errors and "annual_income" not in errors
 
 
 # --- states ----------------------------------------------------------------------------------

@@ -26,9 +26,11 @@ st.caption(
 
 slots: dict[str, object] = {}
 raw: dict[str, object] = {}
+typed = [f for f in fields if not f["derived"]]
+derived = [f for f in fields if f["derived"]]
 with st.form("whatif_form"):
     columns = st.columns(3)
-    for i, field in enumerate(fields):
+    for i, field in enumerate(typed):
         cell = columns[i % 3]
         name = field["name"]
         label = name.replace("_", " ")
@@ -43,6 +45,26 @@ with st.form("whatif_form"):
                 f"{queries.format_number(field['max'], field['integer'])}",
             )
         slots[name] = cell.empty()  # the field's error, if any, appears right below it
+    if derived:
+        st.caption(
+            "Derived from the inputs above (as the feature mart derives them), updated when the "
+            "applicant is scored:"
+        )
+        # the values the inputs above held when this run started (the submitted ones)
+        shown, _ = queries.parse_applicant(fields, raw)
+        columns = st.columns(3)
+        for i, field in enumerate(derived):
+            cell = columns[i % 3]
+            name = field["name"]
+            value = shown.get(name)
+            cell.text_input(
+                name.replace("_", " "),
+                value="" if value is None else queries.format_number(value, False),
+                placeholder="from the training median",
+                disabled=True,
+                help=f"from {', '.join(queries.DERIVED_INPUTS[name]).replace('_', ' ')}",
+            )
+            slots[name] = cell.empty()
     submitted = st.form_submit_button("Score applicant", type="primary")
 
 if submitted:
@@ -78,10 +100,10 @@ if submitted:
                 .mark_bar(color="#c62828")
                 .encode(
                     x=alt.X("contribution:Q", title=what),
-                    y=alt.Y("reason:N", sort="-x", title=None),
+                    y=alt.Y("reason:N", sort="-x", title=None, axis=ui.every_label()),
                     tooltip=["reason", alt.Tooltip("contribution:Q", format=".4f")],
                 )
-                .properties(height=60 + 30 * len(reasons)),
+                .properties(height=alt.Step(ui.BAR_STEP)),
                 width="stretch",
             )
             st.dataframe(reasons, hide_index=True)

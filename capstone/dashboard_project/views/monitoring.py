@@ -35,7 +35,7 @@ else:
         .mark_bar()
         .encode(
             x=alt.X("psi:Q", title="PSI"),
-            y=alt.Y("variable:N", sort="-x", title=None),
+            y=alt.Y("variable:N", sort="-x", title=None, axis=ui.every_label()),
             color=alt.Color(
                 "band:N",
                 scale=alt.Scale(domain=list(ui.PSI_COLOURS), range=list(ui.PSI_COLOURS.values())),
@@ -44,8 +44,7 @@ else:
         )
     )
     rules = alt.Chart(bands).mark_rule(strokeDash=[4, 4]).encode(x="psi:Q")
-    st.altair_chart((bars + rules).properties(height=24 * len(psi) + 40), width="stretch")
-    st.dataframe(psi, hide_index=True)
+    ui.charts_and_table([(bars + rules).properties(height=alt.Step(ui.BAR_STEP))], psi)
 
 st.subheader("Predicted versus observed default rate by vintage")
 vintages = ui.query("predicted_vs_observed")

@@ -26,37 +26,38 @@ for cell, row in zip(cols, bands.itertuples(), strict=False):
         f"{row.loans / total:.1%} of live loans" if total else None,
         delta_color="off",
     )
-st.dataframe(
-    bands,
-    hide_index=True,
-    column_config={
-        "exposure": st.column_config.NumberColumn("exposure", format="dollar"),
-        "expected_loss": st.column_config.NumberColumn("expected loss", format="dollar"),
-        "mean_pd": st.column_config.NumberColumn("mean PD", format="percent"),
-    },
-)
+ui.table(bands)
 
-bins = st.slider("Histogram bins", 10, 100, 50, step=10, key="risk_bins")
-histogram = ui.query("score_histogram", review, decline, bins)
-colour = alt.Color(
-    "band:N",
-    scale=alt.Scale(domain=list(ui.BAND_COLOURS), range=list(ui.BAND_COLOURS.values())),
-)
-bars = (
-    alt.Chart(histogram, title="Predicted PD of live loans")
-    .mark_bar()
-    .encode(
-        x=alt.X("pd_from:Q", bin="binned", title="PD", axis=alt.Axis(format="%")),
-        x2="pd_to:Q",
-        y=alt.Y("loans:Q", title="Loans"),
-        color=colour,
-        tooltip=["pd_from:Q", "pd_to:Q", "loans:Q", "band:N"],
+
+# a fragment: moving the slider redraws the histogram alone, not the page
+@st.fragment
+def histogram() -> None:
+    bins = st.slider("Histogram bins", 10, 100, 50, step=10, key="risk_bins")
+    counts = ui.query("score_histogram", review, decline, bins)
+    colour = alt.Color(
+        "band:N",
+        scale=alt.Scale(domain=list(ui.BAND_COLOURS), range=list(ui.BAND_COLOURS.values())),
     )
-)
-rules = (
-    alt.Chart(pd.DataFrame({"pd": [review, decline]})).mark_rule(strokeDash=[4, 4]).encode(x="pd:Q")
-)
-st.altair_chart((bars + rules).properties(height=300), width="stretch")
+    bars = (
+        alt.Chart(counts, title="Predicted PD of live loans")
+        .mark_bar()
+        .encode(
+            x=alt.X("pd_from:Q", bin="binned", title="PD", axis=alt.Axis(format="%")),
+            x2="pd_to:Q",
+            y=alt.Y("loans:Q", title="Loans"),
+            color=colour,
+            tooltip=["pd_from:Q", "pd_to:Q", "loans:Q", "band:N"],
+        )
+    )
+    rules = (
+        alt.Chart(pd.DataFrame({"pd": [review, decline]}))
+        .mark_rule(strokeDash=[4, 4])
+        .encode(x="pd:Q")
+    )
+    st.altair_chart((bars + rules).properties(height=300), width="stretch")
+
+
+histogram()
 
 st.subheader("Migration between the last two scoring runs")
 migration = ui.query("band_migration")
@@ -80,8 +81,6 @@ else:
         )
     )
     text = heat.mark_text(baseline="middle").encode(text="loans:Q", color=alt.value("black"))
-    left, right = st.columns([3, 2])
-    left.altair_chart((heat + text).properties(height=220), width="stretch")
     moved = migration[migration["from_band"] != migration["to_band"]]["loans"].sum()
-    right.metric("Loans that changed band", ui.count(moved))
-    right.dataframe(migration, hide_index=True)
+    st.metric("Loans that changed band", ui.count(moved))
+    ui.charts_and_table([(heat + text).properties(height=220)], migration)
