@@ -124,8 +124,19 @@ def feature_frame(book: Book) -> pd.DataFrame:
             # defaulted, prepaid or paid off: the outcome can no longer change
             "is_label_final": is_default | (loans["last_balance"].to_numpy() <= 0.01),
             "true_pd": loans["true_pd"].astype(float),
+            # what training's fixed-horizon label reads (fct_loans' columns of the same names):
+            # the defaulting instalment's due month, and the newest due date seen per loan
+            "default_date": _default_dates(issue, loans["default_installment"], is_default),
+            "last_due_date": pd.to_datetime(loans["last_due"]),
         }
     )
+
+
+def _default_dates(issue: pd.Series, installment: pd.Series, is_default: np.ndarray) -> pd.Series:
+    """Instalment k falls due k calendar months after the issue month (the generator's rule)."""
+    months = pd.to_numeric(installment, errors="coerce").fillna(0).to_numpy(dtype="int64")
+    due = issue.to_numpy().astype("datetime64[M]") + months.astype("timedelta64[M]")
+    return pd.Series(due.astype("datetime64[ns]"), index=issue.index).where(is_default)
 
 
 def _employment_years(label: object) -> float | None:
