@@ -117,12 +117,18 @@ def hash_column(array: pa.Array) -> np.ndarray:
 
 
 def combine_hashes(hashes: Sequence[np.ndarray], n: int) -> np.ndarray:
-    """One 64-bit fingerprint per row from per-column hashes (order matters)."""
-    acc = np.zeros(n, dtype=_U64)
+    """One 64-bit fingerprint per row from per-column hashes (order matters).
+
+    A polynomial in an odd multiplier over the (already mixed) column hashes, mixed once at
+    the end: two rows collide only if their hash differences cancel modulo 2**64 (about
+    2**-64 for distinct rows), and one mix a row replaces one mix per column.
+    """
+    acc = np.full(n, len(hashes), dtype=_U64)
     with np.errstate(over="ignore"):
-        for position, column_hash in enumerate(hashes):
-            acc = _mix(acc * _U64(31) + column_hash + _U64(position))
-    return acc
+        for column_hash in hashes:
+            acc *= _U64(_P)
+            acc += column_hash
+    return _mix(acc)
 
 
 def row_fingerprints(columns: Sequence[pa.Array]) -> np.ndarray:
