@@ -100,7 +100,8 @@ def hash_column(array: pa.Array) -> np.ndarray:
     if pa.types.is_boolean(array.type):
         values = pc.cast(pc.fill_null(array, False), pa.uint8()).to_numpy().astype(_U64)
     elif pa.types.is_floating(array.type):
-        floats = pc.fill_null(array, 0.0).to_numpy().astype(np.float64) + 0.0  # -0.0 == 0.0
+        filled = pc.fill_null(array, 0.0) if array.null_count else array
+        floats = filled.to_numpy().astype(np.float64, copy=False) + 0.0  # -0.0 == 0.0
         values = floats.view(_U64)
     else:
         if pa.types.is_date32(array.type):
@@ -109,7 +110,8 @@ def hash_column(array: pa.Array) -> np.ndarray:
             as_int = array
         else:  # timestamps, date64
             as_int = array.view(pa.int64())
-        values = pc.fill_null(as_int, 0).to_numpy().astype(np.int64).view(_U64)
+        filled = pc.fill_null(as_int, 0) if array.null_count else as_int
+        values = filled.to_numpy().astype(np.int64, copy=False).view(_U64)
     out = _mix(values)
     if array.null_count:
         out[_nulls(array)] = _NULL
