@@ -301,6 +301,8 @@ def _attempt(
         batches = iter(reader)
         stack.callback(batches.close)  # stops the parser thread whatever happens
         first = next(batches, None)
+        if first is not None:  # rows in the file, about: the first block's, scaled by size
+            duplicates.expect_rows(int(first.rows.num_rows * max(1.0, size / options.block_size)))
         if plans is None:
             plans = _inferred_plans(first, names, headers, dialect.delimiter)
             check_partition(plans, partition)

@@ -3,9 +3,12 @@
 :class:`BoundedDedup` (end of the file) bounds this for any input size: in memory up to a
 budget, then hash-partitioned spill files on disk, deduplicated one at a time at the end.
 
-Memory is 8 bytes per distinct row, kept as a few sorted NumPy runs (a small log-structured
-merge): a batch is checked with ``searchsorted`` against each run, then added as a new run; runs
-of similar size are merged. Two different rows share a fingerprint with probability about
+In memory the fingerprints live in one open-addressing hash table (:class:`FingerprintTable`):
+a prime number of slots, double hashing, at most 80% full, 12 bytes a slot (the fingerprint
+and a 32-bit value). A batch is looked up and added in a handful of vectorised rounds: each
+round every pending row reads one slot, so the cost is a few random reads a row, with no sort
+and no merge (the sorted runs this replaced spent most of their time in binary searches that
+missed the CPU cache). Two different rows share a fingerprint with probability about
 ``n**2 / 2**65`` (1e-5 for 20 million rows); such a pair would be counted as a duplicate.
 """
 
@@ -19,219 +22,205 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-#: Runs are not merged beyond this many fingerprints (32 MiB), to bound the merge's peak memory.
-MAX_RUN = 4 << 20
-#: A new run is merged into the previous one while that is at most this many times larger:
-#: few runs to search (merges are linear, so cheap), about log_8 of the batches.
-MERGE_FACTOR = 8
+#: The table is grown (or, at the memory budget, declared full) past this share of used slots:
+#: with double hashing an absent key then costs about 1 / (1 - 0.8) = 5 reads.
+MAX_LOAD = 0.8
+#: Bytes per slot: the 64-bit fingerprint and a 32-bit value.
+SLOT_BYTES = 12
+MIN_SLOTS = 1 << 10
+#: Slot content meaning "empty". A fingerprint equal to it is stored as ``_ZERO_STANDIN``
+#: (two fingerprints, 0 and the stand-in, then count as equal: a 2**-64 chance per row).
+_EMPTY = np.uint64(0)
+_ZERO_STANDIN = np.uint64(0x7C3F5A1B9E2D4C61)
+_NO_ROW = np.uint32(0xFFFFFFFF)
 
 
-def merge_sorted(
-    a: np.ndarray, b: np.ndarray, a_values: np.ndarray | None = None, b_values=None
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Merge two sorted, disjoint arrays (and values riding along) in linear time, no sort."""
-    at = np.searchsorted(a, b) + np.arange(len(b))
-    from_b = np.zeros(len(a) + len(b), dtype=bool)
-    from_b[at] = True
-    keys = np.empty(len(a) + len(b), dtype=a.dtype)
-    keys[at] = b
-    keys[~from_b] = a
-    values = None
-    if a_values is not None:
-        values = np.empty(len(keys), dtype=a_values.dtype)
-        values[at] = b_values
-        values[~from_b] = a_values
-    return keys, values
+def _next_prime(n: int) -> int:
+    """The smallest prime >= ``n`` (a prime table size makes every probe step cover it all)."""
+    n = max(n, 3) | 1
+    while any(n % d == 0 for d in range(3, int(n**0.5) + 1, 2)):
+        n += 2
+    return n
+
+
+def _slots_for(keys: int) -> int:
+    return _next_prime(max(MIN_SLOTS, int(keys / MAX_LOAD) + 1))
+
+
+class FingerprintTable:
+    """A growing set of uint64 fingerprints, each with a uint32 value, vectorised per batch.
+
+    :meth:`find` answers for a whole batch at once (in the batch's order) and, asked to, adds
+    what it did not find. Repeats inside one batch are answered as a row-by-row loop would: the
+    first occurrence is new, the later ones find it.
+    """
+
+    def __init__(self, expected: int = 0) -> None:
+        self.slots = _slots_for(expected)
+        self.keys = np.zeros(self.slots, dtype=np.uint64)
+        self.values = np.zeros(self.slots, dtype=np.uint32)
+        self.count = 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    @property
+    def nbytes(self) -> int:
+        return self.keys.nbytes + self.values.nbytes
+
+    @property
+    def load(self) -> float:
+        return self.count / self.slots
+
+    def reserve(self, more: int, max_bytes: int | None = None) -> None:
+        """Make room for ``more`` keys: grow unless that would pass ``max_bytes`` and the keys
+        still fit (above :data:`MAX_LOAD`: the caller sees :attr:`load` and stops adding)."""
+        need = self.count + more
+        if need <= MAX_LOAD * self.slots:
+            return
+        grown = _slots_for(max(need, 2 * self.count))
+        if max_bytes is not None and grown * SLOT_BYTES > max_bytes and need < 0.95 * self.slots:
+            return
+        live = self.keys != _EMPTY
+        keys, values = self.keys[live], self.values[live]
+        self.slots, self.count = grown, 0
+        self.keys = np.zeros(grown, dtype=np.uint64)
+        self.values = np.zeros(grown, dtype=np.uint32)
+        self.find(keys, values, add=True)
+
+    def find(
+        self, keys: np.ndarray, values: np.ndarray | None = None, add: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per key: (in the table before it?, the value stored with it).
+
+        With ``add``, a key not found is added with its ``values`` entry (the caller has
+        reserved room); its own answer is then (False, its value).
+        """
+        keys = np.asarray(keys, dtype=np.uint64)
+        if not keys.all():
+            keys = np.where(keys == _EMPTY, _ZERO_STANDIN, keys)
+        n = len(keys)
+        found = np.zeros(n, dtype=bool)
+        stored = np.zeros(n, dtype=np.uint32) if values is None else values.astype(np.uint32)
+        slots = np.uint64(self.slots)
+        # Home slot from the high half (multiply-shift), step from the low half (computed for
+        # the few rows that need a second read): two independent hashes, so keys that share
+        # a home part ways at once.
+        pos = (((keys >> np.uint64(32)) * slots) >> np.uint64(32)).astype(np.intp)
+        step: np.ndarray | None = None
+        rows = np.arange(n, dtype=np.intp)
+        while len(rows):
+            current = self.keys[pos]
+            hit = current == keys
+            if hit.any():
+                found[rows[hit]] = True
+                stored[rows[hit]] = self.values[pos[hit]]
+            stay = None  # rows that re-read the same slot next round
+            done = hit
+            empty = current == _EMPTY
+            if add and empty.any():
+                at = np.flatnonzero(empty)
+                where = pos[at]
+                self.keys[where] = keys[at]
+                # Different keys racing for one slot: one of them got it, the others go on.
+                mine = self.keys[where] == keys[at]
+                at, where = at[mine], where[mine]
+                # The same key more than once in this batch: the earliest row claims the slot,
+                # the later ones find it next round (as if the rows came one by one).
+                claimant = rows[at].astype(np.uint32)
+                self.values[where] = _NO_ROW
+                np.minimum.at(self.values, where, claimant)
+                first = self.values[where] == claimant
+                self.values[where[first]] = stored[rows[at[first]]]
+                self.count += int(first.sum())
+                done = done.copy()
+                done[at[first]] = True
+                if not first.all():
+                    stay = np.zeros(len(rows), dtype=bool)
+                    stay[at[~first]] = True
+            elif empty.any():
+                done = done | empty
+            going = ~done
+            rows, pos, keys = rows[going], pos[going], keys[going]
+            if step is None:
+                low = keys & np.uint64(0xFFFFFFFF)
+                step = (np.uint64(1) + low % (slots - np.uint64(1))).astype(np.intp)
+            else:
+                step = step[going]
+            moved = pos + step
+            if stay is not None:
+                moved = np.where(stay[going], pos, moved)
+            pos = np.where(moved >= self.slots, moved - self.slots, moved)
+        return found, stored
 
 
 class FingerprintSet:
     """A growing set of uint64 fingerprints with a vectorised 'seen before?' test."""
 
-    def __init__(self) -> None:
-        self._runs: list[np.ndarray] = []
+    def __init__(self, expected: int = 0) -> None:
+        self.table = FingerprintTable(expected)
 
     def __len__(self) -> int:
-        return sum(len(run) for run in self._runs)
+        return len(self.table)
 
     @property
     def nbytes(self) -> int:
-        return sum(run.nbytes for run in self._runs)
+        return self.table.nbytes
 
-    def seen_then_add(self, fingerprints: np.ndarray) -> np.ndarray:
+    def seen_then_add(self, fingerprints: np.ndarray, max_bytes: int | None = None) -> np.ndarray:
         """For each fingerprint: True if it was seen before (earlier batch or earlier in this one).
 
         All of them are in the set afterwards.
         """
-        fingerprints = np.asarray(fingerprints, dtype=np.uint64)
-        seen = np.ones(len(fingerprints), dtype=bool)
-        if not len(fingerprints):
-            return seen
-        unique, first = np.unique(fingerprints, return_index=True)
-        before = np.zeros(len(unique), dtype=bool)
-        for run in self._runs:
-            at = np.searchsorted(run, unique)
-            at[at == len(run)] = len(run) - 1
-            before |= run[at] == unique
-        seen[first[~before]] = False
-        new = unique[~before]
-        if len(new):
-            self._runs.append(new)
-            self._merge()
-        return seen
+        self.table.reserve(len(fingerprints), max_bytes)
+        return self.table.find(fingerprints, add=True)[0]
 
     def contains(self, fingerprints: np.ndarray) -> np.ndarray:
         """For each fingerprint: is it in the set? (The set does not change.)"""
-        fingerprints = np.asarray(fingerprints, dtype=np.uint64)
-        found = np.zeros(len(fingerprints), dtype=bool)
-        for run in self._runs:
-            at = np.searchsorted(run, fingerprints)
-            at[at == len(run)] = len(run) - 1
-            found |= run[at] == fingerprints
-        return found
-
-    def _merge(self) -> None:
-        runs = self._runs
-        while (
-            len(runs) > 1
-            and len(runs[-2]) <= MERGE_FACTOR * len(runs[-1])
-            and len(runs[-2]) + len(runs[-1]) <= MAX_RUN
-        ):
-            last = runs.pop()
-            runs.append(merge_sorted(runs.pop(), last)[0])
+        return self.table.find(fingerprints)[0]
 
 
 class KeyedFingerprints:
     """Key fingerprint -> a 32-bit check of the first row with that key (tables with a key).
 
     One lookup answers both questions a keyed table asks: is this row an exact duplicate (same
-    key, same row) or a key conflict (same key, different row)? 12 bytes per distinct key. A
+    key, same row) or a key conflict (same key, different row)? 12 bytes per slot. A
     conflicting row passes for an exact duplicate only if its 32-bit check collides with the
     first row's (probability 2**-32 per conflicting row).
     """
 
-    def __init__(self) -> None:
-        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+    def __init__(self, expected: int = 0) -> None:
+        self.table = FingerprintTable(expected)
 
     def __len__(self) -> int:
-        return sum(len(keys) for keys, _ in self._runs)
+        return len(self.table)
 
     @property
     def nbytes(self) -> int:
-        return sum(keys.nbytes + values.nbytes for keys, values in self._runs)
+        return self.table.nbytes
 
-    def lookup_then_add(self, keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def lookup_then_add(
+        self, keys: np.ndarray, rows: np.ndarray, max_bytes: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """For each row: (key seen before?, is the row identical to the key's first row?).
 
         ``rows`` are 64-bit row fingerprints; the first row of each new key is remembered.
         """
-        keys = np.asarray(keys, dtype=np.uint64)
-        rows = (np.asarray(rows, dtype=np.uint64) >> np.uint64(32)).astype(np.uint32)
-        seen = np.ones(len(keys), dtype=bool)
-        if not len(keys):
-            return seen, rows.copy()
-        unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        found = np.zeros(len(unique), dtype=bool)
-        stored = rows[first]
-        for run_keys, run_rows in self._runs:
-            at = np.searchsorted(run_keys, unique)
-            at[at == len(run_keys)] = len(run_keys) - 1
-            hit = run_keys[at] == unique
-            found |= hit
-            stored[hit] = run_rows[at[hit]]
-        seen[first[~found]] = False
-        if (~found).any():
-            self._runs.append((unique[~found], rows[first[~found]]))
-            self._merge()
-        return seen, stored[inverse] == rows
+        check = _row_check(rows)
+        self.table.reserve(len(keys), max_bytes)
+        seen, stored = self.table.find(keys, check, add=True)
+        return seen, stored == check
 
     def lookup(self, keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per row: (key in the set?, same row as the key's first?); the set is unchanged."""
-        keys = np.asarray(keys, dtype=np.uint64)
-        rows = (np.asarray(rows, dtype=np.uint64) >> np.uint64(32)).astype(np.uint32)
-        found = np.zeros(len(keys), dtype=bool)
-        same = np.zeros(len(keys), dtype=bool)
-        for run_keys, run_rows in self._runs:
-            at = np.searchsorted(run_keys, keys)
-            at[at == len(run_keys)] = len(run_keys) - 1
-            hit = run_keys[at] == keys
-            found |= hit
-            same[hit] = run_rows[at[hit]] == rows[hit]
-        return found, same
-
-    def _merge(self) -> None:
-        runs = self._runs
-        while (
-            len(runs) > 1
-            and len(runs[-2][0]) <= MERGE_FACTOR * len(runs[-1][0])
-            and len(runs[-2][0]) + len(runs[-1][0]) <= MAX_RUN
-        ):
-            k2, v2 = runs.pop()
-            k1, v1 = runs.pop()
-            runs.append(merge_sorted(k1, k2, v1, v2))
+        check = _row_check(rows)
+        found, stored = self.table.find(keys)
+        return found, found & (stored == check)
 
 
-class Partitioned:
-    """Splits fingerprints by their top bits over independent sets: each set stays small enough
-    for its binary searches to hit the CPU cache (a search in one 12-million-entry array
-    misses the cache at almost every step). Same answers as one big set."""
-
-    def __init__(self, factory: type, bits: int = 6) -> None:
-        self.parts = [factory() for _ in range(1 << bits)]
-        self._shift = np.uint64(64 - bits)
-
-    def __len__(self) -> int:
-        return sum(len(p) for p in self.parts)
-
-    @property
-    def nbytes(self) -> int:
-        return sum(p.nbytes for p in self.parts)
-
-    def _split(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        part = (keys >> self._shift).astype(np.uint8)
-        order = np.argsort(part, kind="stable")
-        bounds = np.searchsorted(part[order], np.arange(len(self.parts) + 1))
-        return order, bounds
-
-    def seen_then_add(self, fingerprints: np.ndarray) -> np.ndarray:
-        fingerprints = np.asarray(fingerprints, dtype=np.uint64)
-        order, bounds = self._split(fingerprints)
-        seen = np.empty(len(fingerprints), dtype=bool)
-        for i, part in enumerate(self.parts):
-            rows = order[bounds[i] : bounds[i + 1]]
-            if len(rows):
-                seen[rows] = part.seen_then_add(fingerprints[rows])
-        return seen
-
-    def contains(self, fingerprints: np.ndarray) -> np.ndarray:
-        fingerprints = np.asarray(fingerprints, dtype=np.uint64)
-        order, bounds = self._split(fingerprints)
-        found = np.zeros(len(fingerprints), dtype=bool)
-        for i, part in enumerate(self.parts):
-            rows = order[bounds[i] : bounds[i + 1]]
-            if len(rows):
-                found[rows] = part.contains(fingerprints[rows])
-        return found
-
-    def lookup(self, keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self._per_partition("lookup", keys, rows)
-
-    def lookup_then_add(self, keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self._per_partition("lookup_then_add", keys, rows)
-
-    def _per_partition(
-        self, method: str, keys: np.ndarray, rows: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Call ``method`` of each partition on its share of (keys, rows); gather both results."""
-        keys = np.asarray(keys, dtype=np.uint64)
-        rows = np.asarray(rows, dtype=np.uint64)
-        order, bounds = self._split(keys)
-        first = np.zeros(len(keys), dtype=bool)
-        second = np.zeros(len(keys), dtype=bool)
-        for i, part in enumerate(self.parts):
-            at = order[bounds[i] : bounds[i + 1]]
-            if len(at):
-                first[at], second[at] = getattr(part, method)(keys[at], rows[at])
-        return first, second
+def _row_check(rows: np.ndarray) -> np.ndarray:
+    """The 32-bit check of a row fingerprint that a keyed table stores (its high half)."""
+    return (np.asarray(rows, dtype=np.uint64) >> np.uint64(32)).astype(np.uint32)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,8 +228,8 @@ class Partitioned:
 # ---------------------------------------------------------------------------------------------
 
 #: Default bytes of fingerprints one deduplicator keeps in memory before it spills to disk.
-#: 96 MiB keeps a ~1 GB CSV (about 8 M distinct rows) on the fast path at 476 MB peak; past it
-#: the spill path holds memory flat (measured: 392-400 MB at 32 MiB) at about 0.46x DuckDB.
+#: 96 MiB of hash table holds 6.7 M distinct rows (a ~500 MB CSV) on the fast path; past it
+#: the spill path holds memory flat (measured: 392-400 MB at 32 MiB).
 MEMORY_BUDGET = 96 << 20
 #: Spilled fingerprints (24 bytes a row) buffered before they are split over the partitions.
 SPILL_FLUSH_BYTES = 8 << 20
@@ -303,9 +292,10 @@ class BoundedDedup:
     """Exact first-occurrence deduplication by 64-bit fingerprint, in bounded memory.
 
     While its fingerprints fit ``budget`` bytes it answers per batch, in memory (the fast path:
-    :class:`Partitioned` sets). Past the budget the set is frozen: a later row whose fingerprint
-    (or key) is in it is still answered at once, because its first occurrence is an earlier,
-    already kept row. Every other row is *spilled* (:meth:`spill`):
+    a :class:`FingerprintTable`, sized by :meth:`expect` when the caller can tell). Past the
+    budget the set is frozen: a later row whose fingerprint (or key) is in it is still answered
+    at once, because its first occurrence is an earlier, already kept row. Every other row is
+    *spilled* (:meth:`spill`):
 
     * its line number and fingerprints (24 bytes) go to one of ``partitions`` Arrow files chosen
       by fingerprint bits, so all copies of a row (or key) share a file;
@@ -329,7 +319,9 @@ class BoundedDedup:
         self.budget = budget
         self.spill_dir = spill_dir
         self.partitions = partitions
-        self.memory = Partitioned(KeyedFingerprints if keyed else FingerprintSet)
+        self.memory: KeyedFingerprints | FingerprintSet = (
+            KeyedFingerprints() if keyed else FingerprintSet()
+        )
         self.spilling = False
         self.spilled_rows = 0
         #: Filled by :meth:`drain`: duplicates found among spilled rows, and key conflicts.
@@ -347,6 +339,14 @@ class BoundedDedup:
     def nbytes(self) -> int:
         return self.memory.nbytes
 
+    def expect(self, rows: int) -> None:
+        """Size the table for about ``rows`` distinct rows (within the budget) before the first
+        batch: no growth on the way, so no moment with the old and the new table both alive."""
+        if len(self.memory) == 0:
+            most = int(self.budget / SLOT_BYTES * MAX_LOAD)
+            expected = max(0, min(rows, most))
+            self.memory = KeyedFingerprints(expected) if self.keyed else FingerprintSet(expected)
+
     def check(
         self, row_fp: np.ndarray, key_fp: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -354,15 +354,15 @@ class BoundedDedup:
         n = len(row_fp)
         none = np.zeros(n, dtype=bool)
         if not self.spilling:
-            if self.keyed:
-                seen, same = self.memory.lookup_then_add(key_fp, row_fp)
+            if isinstance(self.memory, KeyedFingerprints):
+                seen, same = self.memory.lookup_then_add(key_fp, row_fp, self.budget)
                 duplicate, conflict = seen & same, seen & ~same
             else:
-                duplicate, conflict = self.memory.seen_then_add(row_fp), none
-            if self.memory.nbytes > self.budget:
+                duplicate, conflict = self.memory.seen_then_add(row_fp, self.budget), none
+            if self.memory.nbytes > self.budget or self.memory.table.load > MAX_LOAD:
                 self.spilling = True  # from the next batch on: the set is full, never grows
             return duplicate, conflict, none
-        if self.keyed:
+        if isinstance(self.memory, KeyedFingerprints):
             found, same = self.memory.lookup(key_fp, row_fp)
             return found & same, found & ~same, ~found
         found = self.memory.contains(row_fp)

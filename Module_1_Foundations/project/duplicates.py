@@ -56,6 +56,10 @@ class DuplicateCheck:
         #: conflict found at the end is read back from here).
         self.raw_log = SpillLog(spill_dir / "raw.arrow")
 
+    def expect_rows(self, rows: int) -> None:
+        """About how many rows the file holds (sizes the in-memory table once, up front)."""
+        self.rows.expect(rows)
+
     def check_valid(
         self,
         columns: list[pa.Array],

@@ -100,7 +100,8 @@ def hash_column(array: pa.Array) -> np.ndarray:
     if pa.types.is_boolean(array.type):
         values = pc.cast(pc.fill_null(array, False), pa.uint8()).to_numpy().astype(_U64)
     elif pa.types.is_floating(array.type):
-        floats = pc.fill_null(array, 0.0).to_numpy().astype(np.float64) + 0.0  # -0.0 == 0.0
+        filled = pc.fill_null(array, 0.0) if array.null_count else array
+        floats = filled.to_numpy().astype(np.float64, copy=False) + 0.0  # -0.0 == 0.0
         values = floats.view(_U64)
     else:
         if pa.types.is_date32(array.type):
@@ -109,7 +110,8 @@ def hash_column(array: pa.Array) -> np.ndarray:
             as_int = array
         else:  # timestamps, date64
             as_int = array.view(pa.int64())
-        values = pc.fill_null(as_int, 0).to_numpy().astype(np.int64).view(_U64)
+        filled = pc.fill_null(as_int, 0) if array.null_count else as_int
+        values = filled.to_numpy().astype(np.int64, copy=False).view(_U64)
     out = _mix(values)
     if array.null_count:
         out[_nulls(array)] = _NULL
@@ -117,12 +119,18 @@ def hash_column(array: pa.Array) -> np.ndarray:
 
 
 def combine_hashes(hashes: Sequence[np.ndarray], n: int) -> np.ndarray:
-    """One 64-bit fingerprint per row from per-column hashes (order matters)."""
-    acc = np.zeros(n, dtype=_U64)
+    """One 64-bit fingerprint per row from per-column hashes (order matters).
+
+    A polynomial in an odd multiplier over the (already mixed) column hashes, mixed once at
+    the end: two rows collide only if their hash differences cancel modulo 2**64 (about
+    2**-64 for distinct rows), and one mix a row replaces one mix per column.
+    """
+    acc = np.full(n, len(hashes), dtype=_U64)
     with np.errstate(over="ignore"):
-        for position, column_hash in enumerate(hashes):
-            acc = _mix(acc * _U64(31) + column_hash + _U64(position))
-    return acc
+        for column_hash in hashes:
+            acc *= _U64(_P)
+            acc += column_hash
+    return _mix(acc)
 
 
 def row_fingerprints(columns: Sequence[pa.Array]) -> np.ndarray:

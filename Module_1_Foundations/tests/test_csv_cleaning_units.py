@@ -27,7 +27,6 @@ from Module_1_Foundations.project.dedup import (
     BoundedDedup,
     FingerprintSet,
     KeyedFingerprints,
-    Partitioned,
 )
 
 
@@ -262,22 +261,31 @@ def test_a_bad_partition_grain_is_a_user_error():
         parse_partition("issue_date:week")
 
 
-def test_partitioned_sets_give_the_same_answers_as_one_set():
+@pytest.mark.parametrize("expected", [0, 40_000])
+def test_hash_tables_answer_as_a_row_by_row_dict_would(expected):
+    """Repeats inside a batch, across batches, keys racing for slots, growth from the smallest
+    table (expected=0) or none (sized up front): the answers of a plain dict fed row by row."""
     rng = np.random.default_rng(3)
-    spread = np.uint64(0x9E3779B97F4A7C15)  # spread small integers over all 64 bits
-    one_keyed, parts_keyed = KeyedFingerprints(), Partitioned(KeyedFingerprints, bits=4)
-    one_set, parts_set = FingerprintSet(), Partitioned(FingerprintSet, bits=4)
+    spread = np.uint64(0x9E3779B97F4A7C15)  # spread small integers over all 64 bits (0 stays 0)
+    keyed, plain = KeyedFingerprints(expected), FingerprintSet(expected)
+    first_check: dict[int, int] = {}
+    seen_keys: set[int] = set()
     for _ in range(20):
         keys = rng.integers(0, 4_000, 2_000).astype(np.uint64) * spread
         rows = rng.integers(0, 3, 2_000).astype(np.uint64) << np.uint64(40)
-        for a, b in zip(
-            one_keyed.lookup_then_add(keys, rows),
-            parts_keyed.lookup_then_add(keys, rows),
-            strict=True,
-        ):
-            assert (a == b).all()
-        assert (one_set.seen_then_add(keys) == parts_set.seen_then_add(keys)).all()
-    assert len(parts_set) == len(one_set) and parts_set.nbytes == one_set.nbytes
+        want_seen, want_same, want_plain = [], [], []
+        for key, row in zip(keys.tolist(), (rows >> np.uint64(32)).tolist(), strict=True):
+            want_seen.append(key in first_check)
+            want_same.append(first_check.setdefault(key, row) == row)
+            want_plain.append(key in seen_keys)
+            seen_keys.add(key)
+        seen, same = keyed.lookup_then_add(keys, rows)
+        assert seen.tolist() == want_seen and same.tolist() == want_same
+        assert plain.seen_then_add(keys).tolist() == want_plain
+    assert len(keyed) == len(plain) == len(seen_keys)
+    probe = np.array([0, 5, 4_001], dtype=np.uint64) * spread
+    assert plain.contains(probe).tolist() == [int(p) in seen_keys for p in probe]
+    assert int(probe[-1]) not in seen_keys, "4,001 was never drawn"
 
 
 @pytest.mark.parametrize("keyed", [False, True])
