@@ -27,6 +27,8 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +42,7 @@ from Module_1_Foundations.common.io import atomic_directory, atomic_path, write_
 from Module_1_Foundations.common.lake import PARTITION_KEY, TABLE_MANIFEST
 from Module_1_Foundations.common.logs import progress_bar
 from Module_1_Foundations.datasets.loanbook_schema import TABLES, TableSpec
-from Module_1_Foundations.project.cleaning import CellScreen, Problem, clean_batch
+from Module_1_Foundations.project.cleaning import CellScreen, CleanBatch, Problem, clean_batch
 from Module_1_Foundations.project.column_plans import (
     ColumnPlan,
     check_contract_header,
@@ -317,13 +319,20 @@ def _attempt(
             stack.callback(bar.close)
         tally, read_bytes = Tally(), 0
         everything = itertools.chain([] if first is None else [first], batches)
-        for count, batch in enumerate(everything, start=1):
-            screen = CellScreen(
+
+        def screen() -> CellScreen:
+            return CellScreen(
                 controls=reader.may_hold_controls,
                 undecodable=reader.may_hold_undecodable,
                 remove_controls=options.control_chars == "remove",
             )
-            tally += _process_batch(batch, plans, spec, screen, writer, rejects, duplicates)
+
+        # closed with the stack: an error on this thread waits for the batch being cleaned
+        cleaning = stack.enter_context(
+            contextlib.closing(_cleaned_ahead(everything, plans, screen))
+        )
+        for count, (batch, cleaned) in enumerate(cleaning, start=1):
+            tally += _process_batch(batch, cleaned, plans, spec, writer, rejects, duplicates)
             if count % TRIM_EVERY == 0:
                 _return_free_memory()
             if bar is not None:
@@ -424,11 +433,38 @@ def _return_free_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
+def _clean(batch: RowBatch, plans: list[ColumnPlan], screen: CellScreen) -> CleanBatch:
+    raw = batch.rows.select([p.name for p in plans])
+    return clean_batch(raw.columns, plans, screen)
+
+
+def _cleaned_ahead(
+    batches: Iterable[RowBatch], plans: list[ColumnPlan], screen: Callable[[], CellScreen]
+) -> Iterator[tuple[RowBatch, CleanBatch]]:
+    """Yield each batch with its cleaned columns, in order, while the next one is cleaned.
+
+    Cleaning (Arrow and NumPy kernels, which release the GIL) runs on one worker thread, one
+    batch ahead of the duplicate check and the rejects on the calling thread, so both cores
+    work. One worker keeps the batches in file order and each column plan's updates (a new
+    spelling, a column found dirty) sequential; one batch ahead bounds the extra memory.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-clean") as pool:
+        pending = None
+        for batch in batches:
+            # the screen is read when the batch is submitted: the reader has seen its bytes
+            ahead = (batch, pool.submit(_clean, batch, plans, screen()))
+            if pending is not None:
+                yield pending[0], pending[1].result()
+            pending = ahead
+        if pending is not None:
+            yield pending[0], pending[1].result()
+
+
 def _process_batch(
     batch: RowBatch,
+    cleaned: CleanBatch,
     plans: list[ColumnPlan],
     spec: TableSpec | None,
-    screen: CellScreen,
     writer: WriterThread,
     rejects: RejectWriter,
     duplicates: DuplicateCheck,
@@ -442,7 +478,6 @@ def _process_batch(
         return tally
     raw = batch.rows.select([p.name for p in plans])
     lines = batch.lines
-    cleaned = clean_batch(raw.columns, plans, screen)
     swallowed = batch.open_quote_row()
     if swallowed.any():
         message = (
