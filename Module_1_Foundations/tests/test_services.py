@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import socket
@@ -176,6 +177,16 @@ def test_a_service_that_exits_at_start_is_an_error_quoting_its_log(tmp_path):
     assert not spec.pid_file.exists()
 
 
+def _live_children() -> list[psutil.Process]:
+    """This process's children that still run (a zombie of an earlier test has no cmdline)."""
+    live = []
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if child.status() != psutil.STATUS_ZOMBIE:
+                live.append(child)
+    return live
+
+
 def test_a_service_never_healthy_is_stopped_and_the_error_names_the_timeout(tmp_path):
     log = tmp_path / "sulky.log"
 
@@ -202,7 +213,7 @@ def test_a_service_never_healthy_is_stopped_and_the_error_names_the_timeout(tmp_
     ):
         services.start(spec)
     assert not spec.pid_file.exists()
-    assert not [p for p in psutil.Process().children() if "sleep" in p.cmdline()]
+    assert not [p for p in _live_children() if "sleep" in p.cmdline()]
 
 
 def test_busy_ports_are_refused_before_anything_starts(tmp_path):

@@ -24,16 +24,12 @@ import psutil
 import pytest
 
 from Module_1_Foundations.common.paths import REPO_ROOT
+from Module_1_Foundations.common.services import free_port
+from Module_1_Foundations.project.local_s3_server import free_s3_port
 
 pytestmark = pytest.mark.e2e
 LOOPBACK = {"127.0.0.1", "::1"}
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def listening_addresses(root_pid: int) -> set[tuple[str, int]]:
@@ -104,7 +100,7 @@ def test_the_loopback_check_catches_a_listener_on_every_interface():
 
 def test_the_local_object_store_listens_on_loopback_only(tmp_path):
     """`make s3-up`: SeaweedFS and its 12 helper ports."""
-    port = free_port()
+    port = free_s3_port()
     env = {"HDP_STATE_DIR": str(tmp_path), "HDP_S3_PORT": str(port), "HDP_PROFILE": "local"}
     s3 = [sys.executable, "-m", "Module_1_Foundations.project.local_s3_server"]
     subprocess.run(

@@ -23,13 +23,15 @@ from capstone.dashboard_project import browser, ui
 from capstone.tests.dashboard_snapshot import table
 from Module_1_Foundations.common import services
 from Module_1_Foundations.common.paths import REPO_ROOT
+from Module_1_Foundations.project import local_s3_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(3600)]
 READY_TIMEOUT = 3000.0
 
 
 def test_make_run_ends_in_the_dashboard_and_ctrl_c_stops_everything(tmp_path: Path):
-    ports = {name: services.free_port() for name in ("s3", "airflow", "dashboard")}
+    ports = {name: services.free_port() for name in ("airflow", "dashboard")}
+    ports["s3"] = local_s3_server.free_s3_port()  # its derived ports must exist too
     env = {
         **os.environ,
         "HDP_STATE_DIR": str(tmp_path / "state"),
