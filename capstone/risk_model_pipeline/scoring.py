@@ -229,8 +229,10 @@ class ScoringSpec:
             # B608 is safe in the three below: compiled from the validated spec (numbers, own names)
             top = f"select *, greatest({columns}) as top from {source}"  # nosec B608
             pick = f"case when top > 0 then case {whens} end end as pick"
+            # B608 is safe: the same compiled columns and CTE names
             pick_sql = f"select loan_id, log_odds, {kept}{columns}, {pick} from top_{rank}"  # nosec B608
             mask_sql = (
+                # B608 is safe: the same compiled columns and CTE names
                 f"select loan_id, log_odds, {kept}pick as pick_{rank}, {masks} from pick_{rank}"  # nosec B608
             )
             levels.append(
