@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Mapping
@@ -88,6 +89,9 @@ def stop(settings: Settings) -> dict:
 
 def serve(settings: Settings, port: int | None = None) -> int:
     """Start, print the URL, wait for Ctrl-C, then stop what this call started."""
+    # a shell starts background jobs with SIGINT ignored, and Python keeps an inherited
+    # "ignore": Ctrl-C (or a test's SIGINT) would then never reach us
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     info = start(settings, port)
     print(f"dashboard: {info['url']} (serving {settings.serving_dir}); Ctrl-C stops it")
     if info["reused"]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import subprocess
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -143,7 +144,6 @@ def train(
 
 
 def evaluate(logical_date: str, settings: Settings | None = None) -> dict[str, Any]:
-    import numpy as np
     import pandas as pd
 
     from capstone.risk_model_pipeline import evaluation, registry, training
@@ -180,12 +180,21 @@ def evaluate(logical_date: str, settings: Settings | None = None) -> dict[str, A
     pd.concat(predictions).to_parquet(folder / "holdout_predictions.parquet", index=False)
     payload = {"candidates": results, "best": best, "champion": champion_eval}
     write_json_atomic(folder / "evaluation.json", payload)
+    # the task's return value travels as JSON through Airflow's API server, which refuses NaN
+    # ("Out of range float values are not JSON compliant"): an unknown number is None
     return {
         "best": best,
-        "auc": {n: round(r["metrics"]["auc"], 4) for n, r in results.items()},
-        "best_possible_auc": round(results[best]["metrics"].get("best_possible_auc", np.nan), 4),
+        "auc": {n: _rounded(r["metrics"]["auc"]) for n, r in results.items()},
+        "best_possible_auc": _rounded(results[best]["metrics"].get("best_possible_auc")),
         "champion_version": champion.version if champion else None,
     }
+
+
+def _rounded(value: float | None, digits: int = 4) -> float | None:
+    """``value`` rounded, or ``None`` when it is unknown (missing, NaN or infinite)."""
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), digits)
 
 
 def register(

@@ -192,3 +192,15 @@ def test_the_spec_describes_and_validates_the_form_inputs(trained):
     assert any(p.startswith("interest_rate_pct: 99.0 is outside") for p in problems)
     with pytest.raises(SpecError, match="version"):
         ScoringSpec.from_dict({**spec.data, "spec_version": 0})
+
+
+def test_an_unknown_metric_leaves_a_task_as_null_not_nan():
+    # Airflow's API server refuses NaN in a return value: "Out of range float values are not
+    # JSON compliant" failed `evaluate` under the real scheduler when loans lacked their truth
+    import json
+
+    from capstone.risk_model_pipeline import pipeline
+
+    values = [pipeline._rounded(v) for v in (float("nan"), float("inf"), None, 0.123456)]
+    assert values == [None, None, None, 0.1235]
+    assert json.dumps(values, allow_nan=False) == "[null, null, null, 0.1235]"
