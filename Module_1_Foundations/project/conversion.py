@@ -331,8 +331,8 @@ def _attempt(
         cleaning = stack.enter_context(
             contextlib.closing(_cleaned_ahead(everything, plans, screen))
         )
-        for count, (batch, cleaned) in enumerate(cleaning, start=1):
-            tally += _process_batch(batch, cleaned, plans, spec, writer, rejects, duplicates)
+        for count, (batch, raw, cleaned) in enumerate(cleaning, start=1):
+            tally += _process_batch(batch, raw, cleaned, spec, writer, rejects, duplicates)
             if count % TRIM_EVERY == 0:
                 _return_free_memory()
             if bar is not None:
@@ -433,37 +433,35 @@ def _return_free_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def _clean(batch: RowBatch, plans: list[ColumnPlan], screen: CellScreen) -> CleanBatch:
-    raw = batch.rows.select([p.name for p in plans])
-    return clean_batch(raw.columns, plans, screen)
-
-
 def _cleaned_ahead(
     batches: Iterable[RowBatch], plans: list[ColumnPlan], screen: Callable[[], CellScreen]
-) -> Iterator[tuple[RowBatch, CleanBatch]]:
-    """Yield each batch with its cleaned columns, in order, while the next one is cleaned.
+) -> Iterator[tuple[RowBatch, pa.RecordBatch, CleanBatch]]:
+    """Yield each batch, its planned raw columns and their cleaned values, in order, while the
+    next one is cleaned.
 
     Cleaning (Arrow and NumPy kernels, which release the GIL) runs on one worker thread, one
     batch ahead of the duplicate check and the rejects on the calling thread, so both cores
     work. One worker keeps the batches in file order and each column plan's updates (a new
     spelling, a column found dirty) sequential; one batch ahead bounds the extra memory.
     """
+    names = [p.name for p in plans]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-clean") as pool:
         pending = None
         for batch in batches:
+            raw = batch.rows.select(names)
             # the screen is read when the batch is submitted: the reader has seen its bytes
-            ahead = (batch, pool.submit(_clean, batch, plans, screen()))
+            ahead = (batch, raw, pool.submit(clean_batch, raw.columns, plans, screen()))
             if pending is not None:
-                yield pending[0], pending[1].result()
+                yield pending[0], pending[1], pending[2].result()
             pending = ahead
         if pending is not None:
-            yield pending[0], pending[1].result()
+            yield pending[0], pending[1], pending[2].result()
 
 
 def _process_batch(
     batch: RowBatch,
+    raw: pa.RecordBatch,
     cleaned: CleanBatch,
-    plans: list[ColumnPlan],
     spec: TableSpec | None,
     writer: WriterThread,
     rejects: RejectWriter,
@@ -476,14 +474,15 @@ def _process_batch(
     tally = Tally(rows_in=len(batch.malformed) + n)
     if n == 0:
         return tally
-    raw = batch.rows.select([p.name for p in plans])
     lines = batch.lines
     swallowed = batch.open_quote_row()
     if swallowed.any():
         message = (
             "a '\"' opened in this record is never closed: the rest of the file became a field"
         )
-        cleaned.problems.append(Problem(plans[-1].name, swallowed, message, "unterminated_quote"))
+        cleaned.problems.append(
+            Problem(raw.schema.names[-1], swallowed, message, "unterminated_quote")
+        )
     bad = cleaned.bad_mask(n)
     keep = ~bad
     if keep.any():

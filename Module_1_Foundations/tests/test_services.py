@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import signal
 import socket
@@ -179,12 +178,7 @@ def test_a_service_that_exits_at_start_is_an_error_quoting_its_log(tmp_path):
 
 def _live_children() -> list[psutil.Process]:
     """This process's children that still run (a zombie of an earlier test has no cmdline)."""
-    live = []
-    for child in psutil.Process().children():
-        with contextlib.suppress(psutil.NoSuchProcess):
-            if child.status() != psutil.STATUS_ZOMBIE:
-                live.append(child)
-    return live
+    return [child for child in psutil.Process().children() if services.pid_alive(child.pid)]
 
 
 def test_a_service_never_healthy_is_stopped_and_the_error_names_the_timeout(tmp_path):
