@@ -22,17 +22,17 @@ from Module_1_Foundations.project.column_plans import ColumnPlan, canonical_spel
 from Module_1_Foundations.project.csv_reading import UNDECODABLE_CLOSE, UNDECODABLE_OPEN
 from Module_1_Foundations.project.value_parsing import (
     ARROW_TYPES,
-    FLOAT_PATTERN,
-    INT_PATTERN,
     as_mask,
     decimal_comma_as_point,
     drop_rolled_iso_days,
     normalise_missing,
+    null_where_not,
     parse_bools,
     parse_dates,
     parse_numbers,
     parse_timestamps,
     parse_zoned_timestamps,
+    plain_numbers,
     scatter,
     ymd_dates,
 )
@@ -113,8 +113,7 @@ def _parse_fast(raw: pa.Array, plan: ColumnPlan) -> pa.Array | None:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             plan.dirty = True
     if kind in ("int", "float"):
-        ok = pc.match_substring_regex(raw, INT_PATTERN if kind == "int" else FLOAT_PATTERN)
-        return pc.cast(pc.if_else(ok, raw, pa.scalar(None, pa.string())), ARROW_TYPES[kind])
+        return pc.cast(null_where_not(raw, plain_numbers(raw, kind)), ARROW_TYPES[kind])
     if kind == "date":
         return ymd_dates(raw)
     return None
@@ -127,7 +126,7 @@ def _parse_text(text: pa.Array, plan: ColumnPlan) -> tuple[pa.Array, np.ndarray]
         values, ok = parse_numbers(text, kind)  # type: ignore[arg-type]
         return values, as_mask(pc.and_(pc.is_valid(text), pc.invert(ok)))
     if kind == "date":
-        values = parse_dates(text, plan.date_formats)
+        values = parse_dates(text, plan.date_formats, plan.format_hits)
     else:
         parser = {
             "timestamp": parse_timestamps,

@@ -7,6 +7,7 @@ any other CSV they are inferred from the first batch (:func:`infer_plan`).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -59,6 +60,9 @@ class ColumnPlan:
     decision: str | None = None
     #: set once a whole-column cast has failed: later batches skip straight to per-cell parsing
     dirty: bool = field(default=False, compare=False)
+    #: cells each date format has parsed so far in this file (the per-cell path tries the
+    #: column's own habit first)
+    format_hits: Counter[str] = field(default_factory=Counter, compare=False, repr=False)
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -66,7 +70,17 @@ class ColumnPlan:
 
     @property
     def date_formats(self) -> tuple[str, ...]:
-        return date_formats(self.date_order or MONTH_FIRST)
+        """The formats to try, the ones that parsed most cells so far first.
+
+        The order changes only the work, not the result: no cell reads as two different dates
+        under two of these formats (one of day-first and month-first is ever in the list).
+        On the repayments export this saves three of four failing passes of ``strptime`` over
+        each batch's ``01 Aug 2021`` cells.
+        """
+        formats = date_formats(self.date_order or MONTH_FIRST)
+        if not self.format_hits:
+            return formats
+        return tuple(sorted(formats, key=lambda f: -self.format_hits[f]))
 
     def describe(self) -> dict:
         out: dict = {"name": self.name, "source_header": self.source_header, "type": self.kind}

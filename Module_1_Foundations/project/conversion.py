@@ -487,9 +487,7 @@ def _process_batch(
     keep = ~bad
     if keep.any():
         good = np.flatnonzero(keep)
-        keep_arrow = pa.array(keep)
-        good_columns = [c.filter(keep_arrow) for c in cleaned.columns]
-        verdict = duplicates.check_valid(good_columns, lines[good], writer.schema, raw, lines)
+        verdict = duplicates.check_valid(cleaned.columns, good, writer.schema, raw, lines)
         tally += Tally(duplicates=int(verdict.duplicate.sum()))
         keep[good[verdict.duplicate | verdict.conflict | verdict.deferred]] = False
         if verdict.conflict.any():
@@ -499,8 +497,10 @@ def _process_batch(
     if bad.any():
         tally += _reject_rows(raw, cleaned.problems, bad, lines, rejects, duplicates)
     if keep.any():
-        keep_arrow = pa.array(keep)
-        columns = [c.filter(keep_arrow) for c in cleaned.columns]
+        columns = cleaned.columns
+        if not keep.all():  # one copy of the batch's columns, by the final verdict
+            keep_arrow = pa.array(keep)
+            columns = [c.filter(keep_arrow) for c in columns]
         table = pa.Table.from_arrays(columns, schema=writer.schema)
         writer.write(table)
         tally += Tally(rows_out=table.num_rows)

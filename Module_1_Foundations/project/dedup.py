@@ -4,12 +4,13 @@
 budget, then hash-partitioned spill files on disk, deduplicated one at a time at the end.
 
 In memory the fingerprints live in one open-addressing hash table (:class:`FingerprintTable`):
-a prime number of slots, double hashing, at most 80% full, 12 bytes a slot (the fingerprint
-and a 32-bit value). A batch is looked up and added in a handful of vectorised rounds: each
-round every pending row reads one slot, so the cost is a few random reads a row, with no sort
-and no merge (the sorted runs this replaced spent most of their time in binary searches that
-missed the CPU cache). Two different rows share a fingerprint with probability about
-``n**2 / 2**65`` (1e-5 for 20 million rows); such a pair would be counted as a duplicate.
+a prime number of slots, double hashing, at most 80% full, 8 bytes a slot (the fingerprint;
+12 with the 32-bit value a keyed table keeps beside it). A batch is looked up and added in a
+handful of vectorised rounds: each round every pending row reads one slot, so the cost is a
+few random reads a row, with no sort and no merge (the sorted runs this replaced spent most
+of their time in binary searches that missed the CPU cache). Two different rows share a
+fingerprint with probability about ``n**2 / 2**65`` (1e-5 for 20 million rows); such a pair
+would be counted as a duplicate.
 """
 
 from __future__ import annotations
@@ -25,14 +26,14 @@ import pyarrow as pa
 #: The table is grown (or, at the memory budget, declared full) past this share of used slots:
 #: with double hashing an absent key then costs about 1 / (1 - 0.8) = 5 reads.
 MAX_LOAD = 0.8
-#: Bytes per slot: the 64-bit fingerprint and a 32-bit value.
-SLOT_BYTES = 12
+#: Bytes per slot: the 64-bit fingerprint, and the 32-bit value of a table that keeps values.
+KEY_BYTES, VALUE_BYTES = 8, 4
 MIN_SLOTS = 1 << 10
 #: Slot content meaning "empty". A fingerprint equal to it is stored as ``_ZERO_STANDIN``
 #: (two fingerprints, 0 and the stand-in, then count as equal: a 2**-64 chance per row).
 _EMPTY = np.uint64(0)
 _ZERO_STANDIN = np.uint64(0x7C3F5A1B9E2D4C61)
-_NO_ROW = np.uint32(0xFFFFFFFF)
+_NO_ROW = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 def _next_prime(n: int) -> int:
@@ -48,17 +49,20 @@ def _slots_for(keys: int) -> int:
 
 
 class FingerprintTable:
-    """A growing set of uint64 fingerprints, each with a uint32 value, vectorised per batch.
+    """A growing set of uint64 fingerprints, each with a uint32 value if ``with_values``,
+    vectorised per batch.
 
     :meth:`find` answers for a whole batch at once (in the batch's order) and, asked to, adds
     what it did not find. Repeats inside one batch are answered as a row-by-row loop would: the
-    first occurrence is new, the later ones find it.
+    first occurrence is new, the later ones find it. A plain set keeps no values: 8 bytes a
+    slot instead of 12, so the same memory holds 1.5 times the rows before anything spills.
     """
 
-    def __init__(self, expected: int = 0) -> None:
+    def __init__(self, expected: int = 0, with_values: bool = True) -> None:
+        self.slot_bytes = KEY_BYTES + (VALUE_BYTES if with_values else 0)
         self.slots = _slots_for(expected)
         self.keys = np.zeros(self.slots, dtype=np.uint64)
-        self.values = np.zeros(self.slots, dtype=np.uint32)
+        self.values = np.zeros(self.slots, dtype=np.uint32) if with_values else None
         self.count = 0
 
     def __len__(self) -> int:
@@ -66,7 +70,7 @@ class FingerprintTable:
 
     @property
     def nbytes(self) -> int:
-        return self.keys.nbytes + self.values.nbytes
+        return self.keys.nbytes + (0 if self.values is None else self.values.nbytes)
 
     @property
     def load(self) -> float:
@@ -79,13 +83,19 @@ class FingerprintTable:
         if need <= MAX_LOAD * self.slots:
             return
         grown = _slots_for(max(need, 2 * self.count))
-        if max_bytes is not None and grown * SLOT_BYTES > max_bytes and need < 0.95 * self.slots:
+        if (
+            max_bytes is not None
+            and grown * self.slot_bytes > max_bytes
+            and need < 0.95 * self.slots
+        ):
             return
         live = self.keys != _EMPTY
-        keys, values = self.keys[live], self.values[live]
+        keys = self.keys[live]
+        values = None if self.values is None else self.values[live]
         self.slots, self.count = grown, 0
         self.keys = np.zeros(grown, dtype=np.uint64)
-        self.values = np.zeros(grown, dtype=np.uint32)
+        if self.values is not None:
+            self.values = np.zeros(grown, dtype=np.uint32)
         self.find(keys, values, add=True)
 
     def find(
@@ -94,7 +104,8 @@ class FingerprintTable:
         """Per key: (in the table before it?, the value stored with it).
 
         With ``add``, a key not found is added with its ``values`` entry (the caller has
-        reserved room); its own answer is then (False, its value).
+        reserved room); its own answer is then (False, its value). A table without values
+        answers 0 for every value.
         """
         keys = np.asarray(keys, dtype=np.uint64)
         if not keys.all():
@@ -114,7 +125,8 @@ class FingerprintTable:
             hit = current == keys
             if hit.any():
                 found[rows[hit]] = True
-                stored[rows[hit]] = self.values[pos[hit]]
+                if self.values is not None:
+                    stored[rows[hit]] = self.values[pos[hit]]
             stay = None  # rows that re-read the same slot next round
             done = hit
             empty = current == _EMPTY
@@ -126,12 +138,17 @@ class FingerprintTable:
                 mine = self.keys[where] == keys[at]
                 at, where = at[mine], where[mine]
                 # The same key more than once in this batch: the earliest row claims the slot,
-                # the later ones find it next round (as if the rows came one by one).
-                claimant = rows[at].astype(np.uint32)
-                self.values[where] = _NO_ROW
-                np.minimum.at(self.values, where, claimant)
-                first = self.values[where] == claimant
-                self.values[where[first]] = stored[rows[at[first]]]
+                # the later ones find it next round (as if the rows came one by one). The slots
+                # themselves hold the claims for a moment (row numbers, never a fingerprint
+                # another round could look for: these slots were empty and only these rows
+                # reach them in this round), then get their key back.
+                claimant = rows[at].astype(np.uint64)
+                self.keys[where] = _NO_ROW
+                np.minimum.at(self.keys, where, claimant)
+                first = self.keys[where] == claimant
+                self.keys[where] = keys[at]
+                if self.values is not None:
+                    self.values[where[first]] = stored[rows[at[first]]]
                 self.count += int(first.sum())
                 done = done.copy()
                 done[at[first]] = True
@@ -158,7 +175,7 @@ class FingerprintSet:
     """A growing set of uint64 fingerprints with a vectorised 'seen before?' test."""
 
     def __init__(self, expected: int = 0) -> None:
-        self.table = FingerprintTable(expected)
+        self.table = FingerprintTable(expected, with_values=False)
 
     def __len__(self) -> int:
         return len(self.table)
@@ -228,7 +245,7 @@ def _row_check(rows: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 #: Default bytes of fingerprints one deduplicator keeps in memory before it spills to disk.
-#: 96 MiB of hash table holds 6.7 M distinct rows (a ~500 MB CSV) on the fast path; past it
+#: 96 MiB of hash table holds 6.7 M keyed rows or 10 M plain ones on the fast path; past it
 #: the spill path holds memory flat (measured: 392-400 MB at 32 MiB).
 MEMORY_BUDGET = 96 << 20
 #: Spilled fingerprints (24 bytes a row) buffered before they are split over the partitions.
@@ -343,7 +360,11 @@ class BoundedDedup:
         """Size the table for about ``rows`` distinct rows (within the budget) before the first
         batch: no growth on the way, so no moment with the old and the new table both alive."""
         if len(self.memory) == 0:
-            most = int(self.budget / SLOT_BYTES * MAX_LOAD)
+            slot_bytes = KEY_BYTES + (VALUE_BYTES if self.keyed else 0)
+            # The table's size is rounded up to a prime: leave room for that (prime gaps below
+            # 2**32 are under 400 slots), or a table sized to the budget passes it by a few
+            # bytes and every row after the first batch spills (seen: 12.95 M of 13.3 M rows)
+            most = int(max(0, self.budget // slot_bytes - 1024) * MAX_LOAD)
             expected = max(0, min(rows, most))
             self.memory = KeyedFingerprints(expected) if self.keyed else FingerprintSet(expected)
 

@@ -63,33 +63,39 @@ class DuplicateCheck:
     def check_valid(
         self,
         columns: list[pa.Array],
-        lines: np.ndarray,
+        good: np.ndarray,
         schema: pa.Schema,
         raw_batch: pa.RecordBatch,
         batch_lines: np.ndarray,
     ) -> Verdict:
-        """Judge valid rows (their cleaned ``columns``); rows set aside are kept for the end.
+        """Judge the valid rows (positions ``good`` of the batch's cleaned ``columns``); rows
+        set aside are kept for the end. The verdict's masks run over ``good``.
 
-        ``raw_batch`` and ``batch_lines`` are the whole batch as read (for key conflicts that
-        are only found at the end).
+        The columns come whole, not filtered down to the valid rows first: hashing the few
+        rejected rows too is cheaper than copying every column (only the rows set aside are
+        ever taken out). ``raw_batch`` and ``batch_lines`` are the whole batch as read (for
+        key conflicts that are only found at the end).
         """
-        n = len(lines)
+        n = len(batch_lines)
         hashes = [hash_column(c) for c in columns]
+        everything = len(good) == n
         row_fp = combine_hashes(hashes, n)
         key_fp = None
         if self.key_positions:
             key_fp = combine_hashes([hashes[i] for i in self.key_positions], n)
+        if not everything:
+            row_fp = row_fp[good]
+            key_fp = None if key_fp is None else key_fp[good]
         duplicate, conflict, deferred = self.rows.check(row_fp, key_fp)
         if deferred.any():
-            mask = pa.array(deferred)
-            kept = columns if deferred.all() else [c.filter(mask) for c in columns]
-            payload = pa.Table.from_arrays(kept, schema=schema)
+            take = pa.array(good[deferred])
+            payload = pa.Table.from_arrays([c.take(take) for c in columns], schema=schema)
             if key_fp is not None:
                 self.raw_log.append(
                     raw_batch.append_column(LINE, pa.array(batch_lines, pa.int64()))
                 )
             self.rows.spill(
-                lines[deferred],
+                batch_lines[good[deferred]],
                 row_fp[deferred],
                 None if key_fp is None else key_fp[deferred],
                 payload,

@@ -8,6 +8,7 @@ from datetime import date
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from Module_1_Foundations.common.errors import UserError
@@ -289,6 +290,28 @@ def test_hash_tables_answer_as_a_row_by_row_dict_would(expected):
 
 
 @pytest.mark.parametrize("keyed", [False, True])
+def test_a_table_sized_for_more_rows_than_the_budget_holds_fills_the_budget_then_spills(
+    tmp_path, keyed
+):
+    budget = 1 << 20
+    d = BoundedDedup(keyed, budget, tmp_path / "spill")
+    d.expect(10_000_000)  # far more than 1 MiB holds
+    assert budget * 0.98 < d.nbytes <= budget, "sized to the budget, never past it"
+    slot_bytes = 12 if keyed else 8
+    fits = int(budget / slot_bytes * 0.8)
+    fps = np.arange(1, fits + 20_001, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    spilled = 0
+    for lo in range(0, len(fps), 10_000):
+        batch = fps[lo : lo + 10_000]
+        _, _, spill = d.check(batch, batch if keyed else None)
+        spilled += int(spill.sum())
+    assert d.nbytes <= budget
+    assert fits - 10_000 <= len(d.memory) <= fits + 10_000, "the table filled up first"
+    assert spilled == len(fps) - len(d.memory), "only what did not fit spilled"
+    d.close()
+
+
+@pytest.mark.parametrize("keyed", [False, True])
 def test_bounded_dedup_spilled_answers_equal_the_in_memory_answers(tmp_path, keyed):
     rng = np.random.default_rng(5)
     # Few distinct keys, so copies fall both before and after the switch to spilling.
@@ -323,3 +346,44 @@ def test_bounded_dedup_spilled_answers_equal_the_in_memory_answers(tmp_path, key
     assert spilled == in_memory
     distinct = len(np.unique(keys if keyed else rows))
     assert len(in_memory[0]) == distinct and in_memory[1] > 0 and bool(in_memory[2]) == keyed
+
+
+@pytest.mark.parametrize("kind", ["int", "float"])
+def test_the_plain_number_check_accepts_only_what_its_pattern_accepts_and_arrow_casts(kind):
+    """The NumPy byte check that replaced the regex on dirty number columns: every cell it
+    passes matches the pattern and casts; what it leaves (``1e5``, ``+4``, padded) goes on to
+    the per-cell path, which still reads it as a number."""
+    import re
+
+    from Module_1_Foundations.project.value_parsing import (
+        FLOAT_PATTERN,
+        INT_PATTERN,
+        null_where_not,
+        plain_numbers,
+    )
+
+    cells = [
+        "12.5", "-3", "+4", "5.", ".5", "-.5", ".", "-", "", "1e5", " 7", "7 ", "1.2.3",
+        "12 500", "N/A", "--1", "1-", "0", "-0", "999999999999999999", "9999999999999999999",
+        "00012", None, "1,5", "\u0663",
+    ]  # fmt: skip
+    pattern = re.compile(INT_PATTERN if kind == "int" else FLOAT_PATTERN)
+    want = {
+        "int": ["-3", "0", "-0", "999999999999999999", "00012"],
+        "float": ["12.5", "-3", "5.", ".5", "-.5", "0", "-0", "999999999999999999",
+                  "9999999999999999999", "00012"],
+    }[kind]  # fmt: skip
+    for array in (pa.array(cells), pa.array(["x", *cells]).slice(1)):  # offset 0 and 1
+        ok = plain_numbers(array, kind)
+        assert [c for c, passed in zip(cells, ok, strict=True) if passed] == want
+        assert all(pattern.match(c) for c in want)
+        typed = pc.cast(null_where_not(array, ok), pa.int64() if kind == "int" else pa.float64())
+        assert [v for v in typed.to_pylist() if v is not None] == [
+            int(c) if kind == "int" else float(c) for c in want
+        ]
+    plan = _plan(kind)
+    plan.dirty = True  # the path the check serves: a column whose whole-batch cast failed
+    typed, problems = clean_column(pa.array(["1e2", "+4", " 7 ", "N/A", "x", "3"]), plan)
+    assert typed.to_pylist() == [100 if kind == "float" else None, 4, 7, None, None, 3]
+    bad = [kind == "int", False, False, False, True, False]  # 1e2 is no int
+    assert [p.mask.tolist() for p in problems] == [bad]
