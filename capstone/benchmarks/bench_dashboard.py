@@ -17,6 +17,11 @@ as ``make dashboard`` runs it and headless Chromium measures, per page:
   grade filter, each pick a selection never queried before (no cache hit). Segments: the
   drill-down dimension switched (first round uncached, later rounds cached).
 
+* **floor**: the same first render of a bare Streamlit page (a title and one metric,
+  ``streamlit_floor_app.py``, served the same way, measured in the same browser in the same
+  run): what Streamlit itself costs on this machine before any page of ours. Each page's
+  "above floor" is its median less the floor's.
+
 Targets (issue 11): first render < 2 s, interaction < 300 ms.
 
     python capstone/benchmarks/bench_dashboard.py [--loans 1000000] [--repeat 5] [--keep DIR]
@@ -149,10 +154,15 @@ def segment_switches(chrome: Any, url: str, repeat: int) -> list[float]:
     return samples
 
 
-def measure(url: str, repeat: int) -> dict[str, Any]:
+FLOOR_APP = Path(__file__).resolve().parent / "streamlit_floor_app.py"
+FLOOR_TITLE = "Streamlit floor"
+
+
+def measure(url: str, repeat: int, floor_url: str | None = None) -> dict[str, Any]:
     from capstone.dashboard_project import browser
 
     result: dict[str, Any] = {
+        "floor": [],
         "cold": {},
         "title": {},
         "first_render": {},
@@ -160,6 +170,10 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
         "interaction": {},
     }
     with browser.chromium() as chrome:
+        if floor_url is not None:
+            floor = browser.PageSpec("", FLOOR_TITLE, 0, "floor.png")
+            first_renders(chrome, floor_url, floor, 1)  # warm, as the dashboard's pages are
+            result["floor"] = first_renders(chrome, floor_url, floor, repeat)[1]
         for spec in browser.PAGES:  # warm: each page's first visit after the start
             result["cold"][spec.title] = first_renders(chrome, url, spec, 1)[1][0]
         for spec in browser.PAGES:
@@ -191,13 +205,18 @@ def bench(loans: int, repeat: int, keep: Path | None) -> dict[str, Any]:
         if booked != loans:
             print(f"note: the kept snapshot holds {booked:,} loans (not {loans:,}): measuring it")
         spec = server.dashboard_spec(settings, services.free_port())
+        floor_spec = server.dashboard_spec(
+            settings, services.free_port(), app=FLOOR_APP, name="streamlit-floor"
+        )
         info = services.start(spec)
         try:
+            floor_info = services.start(floor_spec)
             print(f"dashboard ready in {info['ready_seconds']} s at {info['url']} (not timed)")
             load_before = os.getloadavg()
-            result = measure(info["url"], repeat)
+            result = measure(info["url"], repeat, floor_info["url"])
             result["load"] = (load_before, os.getloadavg())
         finally:
+            services.stop(floor_spec)
             services.stop(spec)
     finally:
         if keep is None:
@@ -221,8 +240,16 @@ def report(result: dict[str, Any]) -> None:
         "first render: fresh browser session, median; title: until the page title shows; "
         "return: a new tab of a browser that visited before (HTTP cache warm), median"
     )
+    floor = statistics.median(result["floor"]) if result.get("floor") else None
+    if floor is not None:
+        print(
+            f"floor: a bare Streamlit page (title + one metric), same server settings, same "
+            f"browser: median {floor:.3f} s of {len(result['floor'])} "
+            f"(min {min(result['floor']):.3f}, max {max(result['floor']):.3f}); "
+            "'above' = a page's median less the floor"
+        )
     head = f"{'page / interaction':30} {'cold':>6} {'n':>2} {'title':>6} {'median':>6}"
-    print(f"{head} {'min':>6} {'max':>6} {'return':>6} {'target':>6} {'ratio':>5}")
+    print(f"{head} {'min':>6} {'max':>6} {'return':>6} {'above':>6} {'target':>6} {'ratio':>5}")
     for name, samples in [*result["first_render"].items(), *result["interaction"].items()]:
         interaction = name in result["interaction"]
         target = TARGET_INTERACTION if interaction else TARGET_FIRST_RENDER
@@ -236,9 +263,10 @@ def report(result: dict[str, Any]) -> None:
                 f"{statistics.median(result['returning'][name]):.3f}",
             )
         )
+        above = "" if interaction or floor is None else f"{median - floor:.3f}"
         print(
             f"{name:30} {cold:>6} {len(samples):>2} {title:>6} {median:6.3f} "
-            f"{min(samples):6.3f} {max(samples):6.3f} {back:>6} {target:6.2f} "
+            f"{min(samples):6.3f} {max(samples):6.3f} {back:>6} {above:>6} {target:6.2f} "
             f"{median / target:5.2f}"
         )
     for name, samples in result["interaction"].items():

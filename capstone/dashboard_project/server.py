@@ -36,16 +36,23 @@ def url(port: int) -> str:
 
 
 def dashboard_spec(
-    settings: Settings, port: int | None = None, env: Mapping[str, str] | None = None
+    settings: Settings,
+    port: int | None = None,
+    env: Mapping[str, str] | None = None,
+    app: Path = APP,
+    name: str = NAME,
 ) -> services.ServiceSpec:
-    """How to run the dashboard on ``port`` (default: the settings'), reading ``settings``."""
+    """How to run the dashboard on ``port`` (default: the settings'), reading ``settings``.
+
+    ``app`` and ``name`` run another Streamlit script the same way (the benchmark's bare page).
+    """
     port = port or settings.dashboard_port
     child_env = dict(os.environ if env is None else env)
     # the server reads the same snapshot folder as whoever started it
     child_env["HDP_SERVING_DIR"] = str(settings.serving_dir)
     child_env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
     argv = (
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        sys.executable, "-m", "streamlit", "run", str(app),
         "--server.headless", "true",
         "--server.address", services.HOST,
         "--server.port", str(port),
@@ -54,11 +61,11 @@ def dashboard_spec(
         "--client.toolbarMode", "viewer",
     )  # fmt: skip
     return services.ServiceSpec(
-        name=NAME,
+        name=name,
         argv=argv,
-        run_dir=Path(settings.state_dir) / NAME,
+        run_dir=Path(settings.state_dir) / name,
         env=child_env,
-        cwd=APP.parent,
+        cwd=app.parent,
         health=f"http://{services.HOST}:{port}/_stcore/health",
         ports={"http": port},
         start_timeout=90.0,
