@@ -78,12 +78,11 @@ class DuplicateCheck:
         """
         n = len(batch_lines)
         hashes = [hash_column(c) for c in columns]
-        everything = len(good) == n
         row_fp = combine_hashes(hashes, n)
         key_fp = None
         if self.key_positions:
             key_fp = combine_hashes([hashes[i] for i in self.key_positions], n)
-        if not everything:
+        if len(good) < n:
             row_fp = row_fp[good]
             key_fp = None if key_fp is None else key_fp[good]
         duplicate, conflict, deferred = self.rows.check(row_fp, key_fp)

@@ -89,22 +89,13 @@ def normalise_missing(raw: pa.Array) -> pa.Array:
     return pc.if_else(pc.is_in(trimmed, value_set=_MISSING), pa.scalar(None, pa.string()), trimmed)
 
 
-def _string_buffers(raw: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets, data) of a string array as NumPy views: offsets[i]..offsets[i + 1] is cell i."""
-    n = len(raw)
-    buffers = raw.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=n + 1, offset=raw.offset * 4)
-    data = np.zeros(0, np.uint8) if buffers[2] is None else np.frombuffer(buffers[2], np.uint8)
-    return offsets, data
-
-
 def plain_numbers(raw: pa.Array, kind: Literal["int", "float"]) -> np.ndarray:
     """Mask of the cells written as a plain number: an optional ``-``, then ASCII digits
     (ints: 1 to 18), floats with at most one ``.``.
 
     Every cell it accepts matches ``INT_PATTERN`` / ``FLOAT_PATTERN`` and casts; the few it
     refuses (``1e5``, ``+4``, `` 7``, ``N/A``) are left to the per-cell path and its patterns.
-    Three plain string kernels instead of the regex: 2x faster on a column of amounts.
+    Plain string kernels instead of the regex: 5.9 ms against 7.6 ms on 56 k amounts.
     """
     unsigned = pc.utf8_ltrim(raw, characters="-")
     signs = pc.subtract(pc.binary_length(raw), pc.binary_length(unsigned))
@@ -203,7 +194,9 @@ def ymd_dates(raw: pa.Array) -> pa.Array:
     ok = np.zeros(n, dtype=bool)
     if n == 0 or raw.buffers()[2] is None:
         return pa.array(out, pa.date32(), mask=~ok)
-    offsets, data = _string_buffers(raw)
+    buffers = raw.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=n + 1, offset=raw.offset * 4)
+    data = np.frombuffer(buffers[2], dtype=np.uint8)
     starts = offsets[:-1]
     candidate = (offsets[1:] - starts) == 10
     if raw.null_count:
