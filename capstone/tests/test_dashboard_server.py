@@ -93,3 +93,25 @@ def test_make_stop_with_nothing_running_says_so(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "dashboard was not running" in result.stdout
     assert "object store was not running" in result.stdout
+
+
+def test_the_benchmarks_floor_is_a_bare_page_served_like_the_dashboard(tmp_path):
+    """bench_dashboard.py measures a bare Streamlit page beside the dashboard: it must render
+    the title and the one metric the benchmark waits for, and be served with the dashboard's
+    own flags under its own service name (its pid file must not be the dashboard's)."""
+    from streamlit.testing.v1 import AppTest
+
+    from capstone.benchmarks import bench_dashboard
+
+    at = AppTest.from_file(str(bench_dashboard.FLOOR_APP)).run()
+    assert not at.exception
+    assert [t.value for t in at.title] == [bench_dashboard.FLOOR_TITLE]
+    assert len(at.metric) == 1
+    settings = load_settings(state_dir=tmp_path / "state")
+    floor = server.dashboard_spec(
+        settings, 8601, app=bench_dashboard.FLOOR_APP, name="streamlit-floor"
+    )
+    dashboard = server.dashboard_spec(settings, 8601)
+    swapped = [str(server.APP) if a == str(bench_dashboard.FLOOR_APP) else a for a in floor.argv]
+    assert swapped == list(dashboard.argv), "the same command, another script"
+    assert floor.run_dir != dashboard.run_dir and floor.name == "streamlit-floor"
