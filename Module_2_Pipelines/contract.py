@@ -18,7 +18,7 @@ from typing import Any
 
 from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.common.io import sha256_file
-from Module_1_Foundations.common.lake import PIPELINE_TABLES, LakeLayout
+from Module_1_Foundations.common.lake import OPTIONAL_TABLES, PIPELINE_TABLES, LakeLayout
 from Module_1_Foundations.common.settings import Settings
 from Module_2_Pipelines.pipeline import DEFAULT_MAX_REJECT_RATE
 
@@ -86,6 +86,9 @@ def validate(
 ) -> dict[str, Any]:
     """Stage every table of the day's drop under its contract; fail fast with the counts.
 
+    A table of ``OPTIONAL_TABLES`` (the ground truth) missing from the drop is left out of the
+    counts; any other missing file stops the day.
+
     Raises:
         ContractError: a file is missing or empty, its header is wrong, the drop holds no
             loans, or more than ``max_reject_rate`` of a table's rows were rejected (then
@@ -95,6 +98,11 @@ def validate(
     counts: dict[str, dict[str, Any]] = {}
     try:
         for name in tables:
+            if name in OPTIONAL_TABLES and not (layout.raw_daily(day) / f"{name}.csv").is_file():
+                # no partition for it today; the transform clears any earlier one of the day
+                shutil.rmtree(layout.daily_staged(name, day), ignore_errors=True)
+                log.info("validate %s: no %s.csv in the drop (optional)", day, name)
+                continue
             counts[name] = result = stage_table(layout, name, day)
             rate = result["rows_rejected"] / result["rows_in"] if result["rows_in"] else 0.0
             allowed = allowed_rejects(result["rows_in"], max_reject_rate)

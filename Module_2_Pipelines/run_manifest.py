@@ -34,6 +34,8 @@ def build_manifest(
     objects = None if verified is None else verified["objects"]
     tables = {}
     for name, result in transformed["tables"].items():
+        if name not in validated["tables"]:  # an optional table the drop did not carry
+            continue
         folder = layout.daily_table(name, day)
         prefix = layout.daily_table_key(name, day)
         counts = validated["tables"][name]

@@ -39,9 +39,13 @@ if TYPE_CHECKING:  # the settings name their defaults after DATASET: import them
 DATASET = "loanbook"
 #: Every table of a loan-book export, in load order (a loan names its borrower).
 TABLES: tuple[str, ...] = ("borrowers", "loans", "repayments", "loan_truth")
-#: The vendor tables a daily drop carries to the lake; ``loan_truth`` is the generator's
-#: ground truth (true default probabilities), kept beside the snapshot for evaluation only.
-PIPELINE_TABLES: tuple[str, ...] = ("borrowers", "loans", "repayments")
+#: The tables a daily drop carries to the lake: all of them. ``loan_truth`` is the generator's
+#: ground truth (true default probabilities): evaluation only, never a feature. Without it in
+#: the daily partitions, no loan issued after the snapshot would have a true PD to measure the
+#: model against.
+PIPELINE_TABLES: tuple[str, ...] = TABLES
+#: The tables a drop may lack: a real vendor delivers no ground truth, and its day still counts.
+OPTIONAL_TABLES: tuple[str, ...] = ("loan_truth",)
 #: The daily drops' raw folder, and the folder of their bookkeeping beside the table folders.
 DAILY = "daily"
 #: Hive partition key of a load date.

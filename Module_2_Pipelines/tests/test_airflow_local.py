@@ -182,7 +182,7 @@ def test_standalone_runs_the_dag_triggered_through_rest_and_stops_without_orphan
     day = date(2024, 1, 3)
     assert lake.partition_files("loans", day) == ["_manifest.json", "part-00000.parquet"]
     assert lake.layout.daily_manifest(day).is_file()
-    assert len(lake.object_keys()) == 7  # 3 tables x (Parquet + _manifest.json) + the manifest
+    assert len(lake.object_keys()) == 9  # 4 tables x (Parquet + _manifest.json) + the manifest
     assert (lake.root / "logs" / "airflow").is_dir()  # task logs under the module's logs/
     assert stopped is True
     assert group_members(pgid) == []

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pyarrow.parquet as pq
 
 from Module_1_Foundations.common.io import sha256_file
+from Module_1_Foundations.common.lake import PIPELINE_TABLES
 from Module_2_Pipelines.tests.conftest import BUCKET, TEST_LOANS, logical, task_states
 
 DAY = date(2024, 1, 2)
@@ -19,7 +20,7 @@ def test_a_run_lands_the_partition_the_objects_and_the_manifest(etl_dag, lake):
     run = etl_dag.test(logical_date=logical(DAY), run_conf={"loans": TEST_LOANS})
 
     assert run.state == "success", task_states(run)
-    for table in ("borrowers", "loans", "repayments"):
+    for table in PIPELINE_TABLES:
         assert lake.partition_files(table, DAY) == ["_manifest.json", "part-00000.parquet"]
     part = lake.layout.daily_table("loans", DAY) / "part-00000.parquet"
     key = f"loanbook/loans/dt={DAY}/part-00000.parquet"
@@ -56,7 +57,7 @@ def test_a_published_day_emits_an_event_of_the_daily_asset(etl_dag, lake):
 def _parquet_bytes(lake, day: date) -> dict[str, bytes]:
     return {
         table: (lake.layout.daily_table(table, day) / "part-00000.parquet").read_bytes()
-        for table in ("borrowers", "loans", "repayments")
+        for table in PIPELINE_TABLES
     }
 
 
@@ -70,7 +71,7 @@ def test_the_same_logical_date_twice_gives_identical_outputs_and_no_duplicates(e
     assert (first.state, second.state) == ("success", "success")
     assert _parquet_bytes(lake, DAY) == data_1
     assert lake.object_keys() == keys_1
-    assert len(keys_1) == len(set(keys_1)) == 7  # 3 tables x (Parquet + _manifest.json) + manifest
+    assert len(keys_1) == len(set(keys_1)) == 9  # 4 tables x (Parquet + _manifest.json) + manifest
     assert {p.name: p.read_bytes() for p in raw.iterdir()} == raw_1
     folder = lake.layout.daily_table("loans", DAY)
     assert [p.name for p in folder.parent.iterdir()] == [f"dt={DAY}"]  # no stray temp folders

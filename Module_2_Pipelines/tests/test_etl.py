@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from Module_1_Foundations.common.errors import UserError
-from Module_1_Foundations.common.lake import LakeLayout
+from Module_1_Foundations.common.lake import PIPELINE_TABLES, LakeLayout
 from Module_1_Foundations.common.settings import load_settings
 from Module_1_Foundations.datasets.loanbook_schema import LOANS, REPAYMENTS
 from Module_2_Pipelines import etl
@@ -206,7 +206,7 @@ def test_validate_passes_a_generated_drop_and_reports_the_counts(lake):
     extracted = etl.extract(DAY, loans=LOANS_PER_DROP, settings=lake.settings)
     result = etl.validate(DAY, settings=lake.settings)
 
-    assert set(result["tables"]) == {"borrowers", "loans", "repayments"}
+    assert set(result["tables"]) == {"borrowers", "loans", "repayments", "loan_truth"}
     for name, counts in result["tables"].items():
         assert counts["rows_in"] == extracted["files"][name]
         assert counts["rows_rejected"] < 0.05 * counts["rows_in"]
@@ -246,6 +246,21 @@ def test_validate_names_a_missing_file(lake):
         etl.validate(DAY, settings=lake.settings)
 
 
+def test_a_drop_without_the_ground_truth_still_passes_and_publishes_no_truth_that_day(lake):
+    etl.extract(DAY, loans=LOANS_PER_DROP, settings=lake.settings)
+    etl.validate(DAY, settings=lake.settings)
+    etl.transform(DAY, settings=lake.settings)  # an earlier run of the day published a truth
+    assert lake.layout.daily_table("loan_truth", DAY).is_dir()
+    (_raw(lake) / "loan_truth.csv").unlink()  # a real vendor delivers no ground truth
+
+    validated = etl.validate(DAY, settings=lake.settings)
+    transformed = etl.transform(DAY, settings=lake.settings)
+
+    assert set(validated["tables"]) == {"borrowers", "loans", "repayments"}
+    assert transformed["tables"]["loan_truth"] == {"partition": None, "files": []}
+    assert not lake.layout.daily_table("loan_truth", DAY).exists()
+
+
 def test_validate_refuses_a_drop_without_loans(lake):
     etl.extract(DAY, loans=LOANS_PER_DROP, settings=lake.settings)
     loans_csv = _raw(lake) / "loans.csv"
@@ -278,6 +293,10 @@ def test_transform_swaps_one_clean_partition_per_table_into_the_table_folder(lak
     assert not lake.layout.daily_staged("loans", DAY).exists()
     repayments = pq.read_table(lake.layout.daily_table("repayments", DAY))
     assert set(repayments.column("due_date").to_pylist()) == {DAY}
+    # the day's new loans carry their ground truth, so a model scored on them can be judged
+    # (the truth is clean: it also holds the loans whose messy row the contract refused)
+    truth = pq.read_table(lake.layout.daily_table("loan_truth", DAY))
+    assert set(table.column("loan_id").to_pylist()) <= set(truth.column("loan_id").to_pylist())
 
 
 def test_transform_replaces_the_days_partition_on_a_rerun(lake):
@@ -338,12 +357,10 @@ def test_load_uploads_the_partitions_returns_their_checksums_and_a_rerun_uploads
     first = etl.load(DAY, settings=lake.settings)
     second = etl.load(DAY, settings=lake.settings)
 
-    assert first["uploaded"] == 6 and first["skipped"] == 0
-    assert second["uploaded"] == 0 and second["skipped"] == 6
+    assert first["uploaded"] == 8 and first["skipped"] == 0  # 4 tables x (part + manifest)
+    assert second["uploaded"] == 0 and second["skipped"] == 8
     assert sorted(first["objects"]) == lake.object_keys()
-    assert lake.object_keys() == _day_keys("borrowers") + _day_keys("loans") + _day_keys(
-        "repayments"
-    )
+    assert lake.object_keys() == sorted(key for t in PIPELINE_TABLES for key in _day_keys(t))
     part = lake.layout.daily_table("loans", DAY) / "part-00000.parquet"
     assert first["objects"][_day_keys("loans")[1]] == sha256_file(part)
     assert second["objects"] == first["objects"]
@@ -382,7 +399,7 @@ def test_verify_checks_the_store_against_loads_checksums_without_reading_the_fil
 
     assert etl.verify(DAY, objects, settings=lake.settings) == {
         "date": "2024-01-05",
-        "verified": 6,
+        "verified": 8,
         "objects": objects,
     }
 
@@ -459,7 +476,7 @@ def test_the_manifest_lists_every_file_with_the_checksums_load_computed(lake):
     assert manifest["object_store"] == {
         "bucket": BUCKET,
         "prefix": "loanbook",
-        "verified_objects": 6,
+        "verified_objects": 8,  # 4 tables, a Parquet part and a manifest each
     }
     assert manifest["run"]["run_id"] == "run-1"
 
@@ -530,7 +547,7 @@ def test_cli_runs_a_day_end_to_end_against_the_object_store(lake):
         "verify",
         "publish",
     }
-    assert len(lake.object_keys()) == 7  # 3 tables x (Parquet + _manifest.json) + the manifest
+    assert len(lake.object_keys()) == 9  # 4 tables x (Parquet + _manifest.json) + the manifest
 
 
 def test_cli_without_the_object_store_hashes_the_files_in_publish(lake):

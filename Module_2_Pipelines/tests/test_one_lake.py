@@ -21,6 +21,7 @@ KEYS = {
     "borrowers": ["borrower_id"],
     "loans": ["loan_id"],
     "repayments": ["loan_id", "installment_number"],
+    "loan_truth": ["loan_id"],
 }
 
 
@@ -48,6 +49,7 @@ def test_dbt_reads_the_snapshot_and_a_daily_partition_as_one_lake_without_double
     # the drop repeats instalments the snapshot already holds, and adds only new loans
     assert len(daily["repayments"] & snapshot["repayments"]) > 0
     assert daily["loans"].isdisjoint(snapshot["loans"])
+    assert daily["loans"] <= daily["loan_truth"]  # each new loan arrives with its ground truth
 
     warehouse = tmp_path / "warehouse.duckdb"
     env = dbt_runner.dbt_env(duckdb_path=warehouse, root=layout.processed_root, target="dev")
