@@ -172,8 +172,19 @@ def train(book: Book, seed: int) -> Trained:
     split = training.out_of_time_split(features, max_train_rows=TRAIN_SAMPLE, seed=seed)
     _, candidates = training.train_candidates(split, seed=seed)
     issue = pd.to_datetime(split.train["issue_date"])
-    earlier = split.train[issue < issue.quantile(PREVIOUS_TRAIN_SHARE)].reset_index(drop=True)
-    previous_split = training.Split(earlier, split.holdout, split.cutoff, len(earlier), False)
+    before = issue.quantile(PREVIOUS_TRAIN_SHARE)
+    earlier = split.train[issue < before].reset_index(drop=True)
+    window = split.training_window
+    earlier_window = window[pd.to_datetime(window["issue_date"]) < before]
+    previous_split = training.Split(
+        earlier,
+        split.holdout,
+        split.cutoff,
+        len(earlier_window),
+        split.sampled,
+        window=earlier_window,
+        log_odds_offset=split.log_odds_offset,  # the same sampling rates, in expectation
+    )
     _, (previous,) = training.train_candidates(previous_split, ("scratch_logistic",), seed=seed)
 
     y = split.holdout[training.LABEL].to_numpy(dtype=int)

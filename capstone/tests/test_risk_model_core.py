@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import duckdb
 import numpy as np
@@ -65,11 +66,62 @@ def test_the_label_is_a_default_within_the_horizon_in_both_windows(book):
     assert split.train["true_pd"].mean() == pytest.approx(rates[0], abs=0.02)
 
 
-def test_a_large_training_window_is_sampled_and_says_so(book):
+def test_a_large_training_window_is_sampled_by_label_and_says_so(book):
+    whole = training.out_of_time_split(book)
     split = training.out_of_time_split(book, max_train_rows=300)
+    window, defaults = len(whole.train), int(whole.train["default_label"].sum())
+
     assert len(split.train) == 300
-    assert split.summary()["train_sampled"] is True
-    assert split.summary()["train_rows_available"] > 300
+    assert set(split.train["loan_id"]) <= set(whole.train["loan_id"])
+    summary = split.summary()
+    assert summary["train_sampled"] is True
+    assert summary["train_rows_available"] == window
+    # the rare class carries the information: half the sample is defaults (all, if fewer)
+    assert summary["train_sample_defaults"] == min(defaults, 150) == 150
+    # the correction undoes the two sampling rates: ln(s0 / s1)
+    s1, s0 = 150 / defaults, 150 / (window - defaults)
+    assert split.log_odds_offset == pytest.approx(math.log(s0 / s1))
+    assert summary["train_sample_log_odds_offset"] == split.log_odds_offset
+    # the default rate reported is the window's, not the sample's 50 %
+    assert summary["train_default_rate"] == pytest.approx(whole.train["default_label"].mean())
+    assert split.training_window.equals(whole.train)
+
+
+def test_a_window_under_the_cap_is_used_whole_without_correction(book):
+    split = training.out_of_time_split(book)
+    assert split.summary()["train_sampled"] is False
+    assert split.log_odds_offset == 0.0
+    assert training.prior_corrected(0.3, split.log_odds_offset) == 0.3
+
+
+def test_the_prior_correction_moves_the_log_odds_and_keeps_0_and_1():
+    assert training.prior_corrected(0.5, math.log(1 / 3)) == pytest.approx(0.25)
+    p, offset = 0.2, -1.7
+    moved = training.prior_corrected(p, offset)
+    assert math.log(moved / (1 - moved)) == pytest.approx(math.log(p / (1 - p)) + offset)
+    assert training.prior_corrected(0.0, offset) == 0.0
+    assert training.prior_corrected(1.0, offset) == 1.0
+
+
+def test_models_of_a_label_sample_predict_the_windows_default_rate_not_the_samples(book):
+    split = training.out_of_time_split(book, max_train_rows=1000)
+    assert split.train["default_label"].mean() == 0.5  # 500 of 545 defaults, 500 of 2 283 not
+    _, candidates = training.train_candidates(split)
+
+    observed = split.holdout["default_label"].mean()  # about 0.19
+    for candidate in candidates:
+        p = training.predict_frame(candidate.spec, split.holdout)
+        assert abs(p.mean() - observed) < 0.05, candidate.name  # uncorrected: about 0.5
+        assert candidate.spec["prep"] == candidates[0].spec["prep"]
+
+
+def test_preparation_of_a_sampled_window_is_learnt_on_the_whole_window(book):
+    split = training.out_of_time_split(book, max_train_rows=1000)
+    prep, _ = training.train_candidates(split, ("sklearn_logistic",))
+    rate = next(c for c in prep["columns"] if c["name"] == "interest_rate_pct")
+    # not the sample's mean: half its loans are defaults, which carry higher rates
+    assert rate["mean"] == pytest.approx(split.training_window["interest_rate_pct"].mean())
+    assert rate["mean"] != pytest.approx(split.train["interest_rate_pct"].mean(), abs=1e-6)
 
 
 def test_preparation_is_learnt_on_the_training_window_only(book):
