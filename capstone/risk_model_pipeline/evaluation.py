@@ -42,7 +42,9 @@ def calibration_table(y: np.ndarray, p: np.ndarray, true_pd: np.ndarray | None) 
     for decile, idx in enumerate(np.array_split(order, DECILES), start=1):
         if len(idx) == 0:
             continue
-        truth = float(np.nanmean(true_pd[idx])) if true_pd is not None else float("nan")
+        known = np.asarray([], dtype=float) if true_pd is None else true_pd[idx]
+        known = known[~np.isnan(known)]
+        truth = float(known.mean()) if len(known) else float("nan")  # no loan with a true PD
         rows.append(
             {
                 "decile": decile,
@@ -102,11 +104,16 @@ def evaluate(
         "observed_rate": float(y.mean()),
         "holdout_rows": len(y),
     }
-    if true_pd is not None and not np.isnan(true_pd).any():
-        best = float(roc_auc_score(y.tolist(), true_pd.tolist()))
+    known = None if true_pd is None else ~np.isnan(np.asarray(true_pd, dtype=float))
+    if known is not None and len(set(y[known].tolist())) == 2:
+        # on the loans with a true PD (a drop may lack the ground truth), the model's AUC on
+        # the same loans: the two numbers always describe one population
+        best = float(roc_auc_score(y[known].tolist(), np.asarray(true_pd)[known].tolist()))
+        same = auc if known.all() else float(roc_auc_score(y[known].tolist(), p[known].tolist()))
         metrics["best_possible_auc"] = best
-        metrics["auc_gap_to_best"] = best - auc
-        metrics["auc_share_of_best"] = auc / best
+        metrics["truth_coverage"] = float(known.mean())
+        metrics["auc_gap_to_best"] = best - same
+        metrics["auc_share_of_best"] = same / best
     if champion_p is not None:
         metrics["psi_vs_champion"] = psi(np.asarray(champion_p, dtype=float), p)
     return {"metrics": metrics, "calibration": table}

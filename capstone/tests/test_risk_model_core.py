@@ -184,6 +184,25 @@ def test_evaluation_reports_every_metric_and_ten_deciles(trained):
     assert sum(r["loans"] for r in result["calibration"]) == len(p)
 
 
+def test_the_best_possible_auc_is_taken_on_the_loans_that_have_a_true_pd(trained):
+    split, _, candidates = trained
+    y, truth = split.holdout["default_label"].to_numpy(), split.holdout["true_pd"].to_numpy()
+    p = training.predict_frame(candidates["sklearn_logistic"].spec, split.holdout)
+    whole = evaluation.evaluate(y, p, truth, None)["metrics"]
+    assert whole["truth_coverage"] == 1.0
+    assert whole["auc_share_of_best"] == pytest.approx(whole["auc"] / whole["best_possible_auc"])
+
+    half = truth.copy()
+    half[::2] = np.nan  # loans of a drop that came without the ground truth
+    m = evaluation.evaluate(y, p, half, None)["metrics"]
+    same = evaluation.evaluate(y[1::2], p[1::2], truth[1::2], None)["metrics"]
+    assert m["truth_coverage"] == pytest.approx(0.5, abs=0.01)
+    assert m["best_possible_auc"] == same["best_possible_auc"]
+    assert m["auc_share_of_best"] == same["auc_share_of_best"]
+    assert m["auc"] == whole["auc"]  # the model's own AUC is still over the whole holdout
+    assert "best_possible_auc" not in evaluation.evaluate(y, p, truth * np.nan, None)["metrics"]
+
+
 def test_psi_grows_with_a_shift():
     rng = np.random.default_rng(1)
     base = rng.uniform(size=5000)
