@@ -85,8 +85,7 @@ def _dbt_group() -> Any:
             emit_datasets=False,
         ),
         operator_args={
-            "pool": WAREHOUSE_POOL,
-            "install_deps": False,
+            "pool": WAREHOUSE_POOL,  # (no dbt deps: ProjectConfig(install_dbt_deps=False))
             # keep each task's test results for the serving snapshot (cosmos deletes its copy)
             "callback": "capstone.risk_model_pipeline.pipeline.record_dbt_tests",
             **RETRIES,

@@ -76,6 +76,11 @@ def test_make_run_ends_in_the_dashboard_and_ctrl_c_stops_everything(tmp_path: Pa
         manifest = json.loads((serving / "current" / "manifest.json").read_text())
         assert manifest["run_id"] == risk_run.group(1)
         assert table(serving, "loans")["loan_id"].nunique() > 0
+        # every holdout loan has its true PD (the daily drops carry the ground truth too)
+        metrics = table(serving, "model_metrics")
+        coverage = metrics.query("metric == 'truth_coverage'")["value"]
+        assert len(coverage) == 4 and (coverage == 1.0).all(), metrics
+        assert (metrics.query("metric == 'best_possible_auc'")["value"] > 0.5).all()
         with browser.chromium() as chrome:
             page = chrome.new_page(viewport=browser.VIEWPORT)
             browser.open_page(page, url, browser.PAGES[0], timeout_ms=120_000)
