@@ -106,7 +106,12 @@ def test_the_benchmarks_floor_is_a_bare_page_served_like_the_dashboard(tmp_path)
     at = AppTest.from_file(str(bench_dashboard.FLOOR_APP)).run()
     assert not at.exception
     assert [t.value for t in at.title] == [bench_dashboard.FLOOR_TITLE]
-    assert len(at.metric) == 1
+    assert [m.label for m in at.metric] == [bench_dashboard.FLOOR_METRIC]
+    assert at.metric[0].value == "0"
+    # the interaction floor: each pick in the multiselect changes the metric the bench watches
+    at.multiselect[0].select("A").run()
+    at.multiselect[0].select("B").run()
+    assert at.metric[0].value == "2"
     settings = load_settings(state_dir=tmp_path / "state")
     floor = server.dashboard_spec(
         settings, 8601, app=bench_dashboard.FLOOR_APP, name="streamlit-floor"
