@@ -107,8 +107,11 @@ def test_the_benchmarks_floor_is_a_bare_page_served_like_the_dashboard(tmp_path)
     assert not at.exception
     assert [t.value for t in at.title] == [bench_dashboard.FLOOR_TITLE]
     assert [m.label for m in at.metric] == [bench_dashboard.FLOOR_METRIC]
-    assert at.metric[0].value == "0"
-    # the interaction floor: each pick in the multiselect changes the metric the bench watches
+    assert at.metric[0].value == "0" and not at.multiselect  # the first-render floor: bare
+    # the interaction floor (?pick=1): each pick in the multiselect changes the watched metric
+    at = AppTest.from_file(str(bench_dashboard.FLOOR_APP))
+    at.query_params["pick"] = "1"
+    at.run()
     at.multiselect[0].select("A").run()
     at.multiselect[0].select("B").run()
     assert at.metric[0].value == "2"
