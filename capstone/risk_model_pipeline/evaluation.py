@@ -42,9 +42,10 @@ def calibration_table(y: np.ndarray, p: np.ndarray, true_pd: np.ndarray | None) 
     for decile, idx in enumerate(np.array_split(order, DECILES), start=1):
         if len(idx) == 0:
             continue
-        known = np.asarray([], dtype=float) if true_pd is None else true_pd[idx]
-        known = known[~np.isnan(known)]
-        truth = float(known.mean()) if len(known) else float("nan")  # no loan with a true PD
+        truth = float("nan")  # also when no loan of the decile has a true PD
+        if true_pd is not None:
+            known = true_pd[idx][~np.isnan(true_pd[idx])]
+            truth = float(known.mean()) if len(known) else truth
         rows.append(
             {
                 "decile": decile,
@@ -104,11 +105,12 @@ def evaluate(
         "observed_rate": float(y.mean()),
         "holdout_rows": len(y),
     }
-    known = None if true_pd is None else ~np.isnan(np.asarray(true_pd, dtype=float))
+    truth = None if true_pd is None else np.asarray(true_pd, dtype=float)
+    known = None if truth is None else ~np.isnan(truth)
     if known is not None and len(set(y[known].tolist())) == 2:
         # on the loans with a true PD (a drop may lack the ground truth), the model's AUC on
         # the same loans: the two numbers always describe one population
-        best = float(roc_auc_score(y[known].tolist(), np.asarray(true_pd)[known].tolist()))
+        best = float(roc_auc_score(y[known].tolist(), truth[known].tolist()))
         same = auc if known.all() else float(roc_auc_score(y[known].tolist(), p[known].tolist()))
         metrics["best_possible_auc"] = best
         metrics["truth_coverage"] = float(known.mean())
