@@ -356,7 +356,10 @@ def test_data_quality_runs_reconciliation_tests_and_age(serving):
     for status, n in tests["status"].value_counts().items():
         assert metric(at, f"Tests {status}") == ui.count(n)
     assert any("reconcile" in s.value for s in at.success)
-    assert len(at.dataframe[0].value) == len(table(serving, "dag_runs"))
+    assert len(at.table[0].value) == len(table(serving, "dag_runs"))
+    assert len(at.table[1].value) == len(table(serving, "reconciliation"))
+    assert len(at.table[2].value) == len(tests)
+    assert not at.dataframe  # plain tables: no data grid to load on this page
 
 
 # --- States ----------------------------------------------------------------------------------

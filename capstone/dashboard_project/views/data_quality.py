@@ -20,7 +20,7 @@ runs = ui.query("dag_runs")
 if runs.empty:
     st.info("No DAG run recorded in this snapshot.")
 else:
-    st.dataframe(runs, hide_index=True)
+    ui.static_table(runs)
 
 st.subheader("Row counts from raw CSV to Parquet to marts")
 recon = ui.query("reconciliation")
@@ -32,11 +32,11 @@ if broken.empty:
     )
 else:
     st.error(f"{len(broken)} table(s) do not reconcile: {', '.join(broken['table_name'])}")
-st.dataframe(recon, hide_index=True)
+ui.static_table(recon)
 
 st.subheader("dbt tests of the last build")
 counts = ui.query("dbt_test_counts")
 cols = st.columns(max(len(counts), 1))
 for cell, (status, n) in zip(cols, sorted(counts.items()), strict=False):
     cell.metric(f"Tests {status}", ui.count(n))
-st.dataframe(ui.query("dbt_tests"), hide_index=True)
+ui.static_table(ui.query("dbt_tests"))
