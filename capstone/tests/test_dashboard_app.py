@@ -346,6 +346,31 @@ def test_monitoring_psi_and_vintages(serving):
 # --- Data quality and freshness --------------------------------------------------------------
 
 
+def _static_tables() -> None:
+    import pandas as pd
+
+    from capstone.dashboard_project import ui
+
+    long = pd.DataFrame(
+        {
+            "when": pd.date_range("2026-01-01", periods=40, freq="h", tz="UTC"),
+            "seconds": [60.0] * 39 + [None],
+            "rows": range(40),
+            "name": ["x"] * 40,
+        }
+    )
+    ui.static_table(long)
+    ui.static_table(long.head(3))
+
+
+def test_static_tables_show_any_frame_and_keep_its_values():
+    at = AppTest.from_function(_static_tables, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    long, short = at.table
+    assert len(long.value) == 40 and len(short.value) == 3
+    assert long.value["rows"].sum() == sum(range(40))  # formatting shows, values stay numbers
+
+
 def test_data_quality_runs_reconciliation_tests_and_age(serving):
     at = open_page("views/data_quality.py")
     manifest = serving_snapshot.open_current(load_settings(serving_dir=serving)).manifest
