@@ -26,10 +26,8 @@ st.subheader("Row counts from raw CSV to Parquet to marts")
 recon = ui.query("reconciliation")
 broken = recon[~recon["reconciles"]]
 if broken.empty:
-    st.success(
-        f"All {len(recon)} tables reconcile: "
-        "raw rows = Parquet rows + rejects + duplicates removed."
-    )
+    which = "The table reconciles" if len(recon) == 1 else f"All {len(recon)} tables reconcile"
+    st.success(f"{which}: raw rows = Parquet rows + rejects + duplicates removed.")
 else:
     st.error(f"{len(broken)} table(s) do not reconcile: {', '.join(broken['table_name'])}")
 ui.static_table(recon)
