@@ -116,7 +116,7 @@ def static_table(frame: pd.DataFrame, where: Any = st) -> None:
     # prints a timestamp with its microseconds: say how each is shown
     shown = {c: "{:%Y-%m-%d %H:%M:%S %Z}" for c in frame.select_dtypes(["datetime", "datetimetz"])}
     shown |= {c: "{:,.2f}" for c in frame.select_dtypes("floating")}
-    shown |= {c: "{:,}" for c in frame.select_dtypes("integer")}
+    shown |= {c: count for c in frame.select_dtypes("integer")}  # as the metrics show counts
     where.table(frame.style.format(shown, na_rep=""), hide_index=True, height=height)
 
 
