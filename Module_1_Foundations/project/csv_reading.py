@@ -108,6 +108,8 @@ _SURROGATES = re.compile("[\udc80-\udcff]+")
 #: Bytes that are accented letters in Latin-1/Windows-1252 (0xFF, 'ÿ', is the classic junk).
 _LETTER_BYTES = frozenset(range(0xC0, 0xFF)) - {0xD7, 0xF7}
 CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+_IS_CONTROL = np.zeros(256, dtype=bool)
+_IS_CONTROL[list(CONTROL_BYTES)] = True
 
 
 def escape_bytes(data: bytes) -> str:
@@ -138,8 +140,12 @@ class ByteScreen:
         self._carry = b""
 
     def feed(self, data: bytes, final: bool = False) -> bytes:
-        self.quotes += data.count(b'"')
-        self.controls += len(data) - len(data.translate(None, CONTROL_BYTES))
+        # NumPy, not bytes.count / bytes.translate: half the time, and without the GIL, so the
+        # cleaning and the duplicate check go on while a 16 MiB chunk is screened
+        view = np.frombuffer(data, dtype=np.uint8)
+        self.quotes += int(np.count_nonzero(view == ord('"')))
+        structure = view[view < 0x20]  # few: the line breaks and tabs, and any controls
+        self.controls += int(np.count_nonzero(_IS_CONTROL[structure]))
         if not self.utf8:
             return data
         data, self._carry = self._carry + data, b""

@@ -18,8 +18,10 @@ import pyarrow.parquet as pq
 from Module_1_Foundations.common.errors import UserError
 from Module_1_Foundations.project.column_plans import ColumnPlan
 
-#: Rows per Parquet row group (buffered across batches, per partition).
-ROW_GROUP_ROWS = 256 * 1024
+#: Rows per Parquet row group (buffered across batches, per partition). About DuckDB's own
+#: (122,880): on the 859 MB repayments file, 128 Ki rows against 256 Ki took 10-15 % less
+#: time and 15-25 MB less peak memory (less to buffer, concatenate and encode at once).
+ROW_GROUP_ROWS = 128 * 1024
 #: Buffered rows over all partitions before the largest buffer is flushed early.
 MAX_BUFFERED_ROWS = 1 << 20
 MAX_PARTITIONS = 2_000

@@ -26,6 +26,7 @@ from Module_1_Foundations.project.csv_sniffing import (
 from Module_1_Foundations.project.dataset_writing import parse_partition
 from Module_1_Foundations.project.dedup import (
     BoundedDedup,
+    BucketTable,
     FingerprintSet,
     KeyedFingerprints,
 )
@@ -223,21 +224,23 @@ def test_string_hashes_do_not_depend_on_position_or_slicing():
 
 def test_fingerprint_set_finds_repeats_within_and_across_batches():
     seen = FingerprintSet()
-    first = seen.seen_then_add(np.array([5, 3, 5, 9], dtype=np.uint64))
+    first, _ = seen.seen_then_add(np.array([5, 3, 5, 9], dtype=np.uint64))
     assert first.tolist() == [False, False, True, False]
     for batch in range(20):  # many runs, merged
         seen.seen_then_add(np.arange(100, dtype=np.uint64) + 1000 * (batch + 1))
-    again = seen.seen_then_add(np.array([3, 4, 1050, 21_000], dtype=np.uint64))
+    again, refused = seen.seen_then_add(np.array([3, 4, 1050, 21_000], dtype=np.uint64))
+    assert not refused.any(), "no budget given: nothing is refused"
     assert again.tolist() == [True, False, True, False]
     assert len(seen) == 3 + 2000 + 2
 
 
 def test_keyed_fingerprints_tell_exact_duplicates_from_key_conflicts():
     keyed = KeyedFingerprints()
-    row = np.array([10, 20, 10, 21, 30], dtype=np.uint64) << np.uint64(32)
-    seen, same = keyed.lookup_then_add(np.array([1, 2, 1], np.uint64), row[:3])
+    # rows differ in their top bits: the check a keyed table keeps
+    row = np.array([10, 20, 10, 21, 30], dtype=np.uint64) << np.uint64(48)
+    seen, same, _ = keyed.lookup_then_add(np.array([1, 2, 1], np.uint64), row[:3])
     assert seen.tolist() == [False, False, True] and same.tolist() == [True, True, True]
-    seen, same = keyed.lookup_then_add(np.array([2, 3], np.uint64), row[3:])
+    seen, same, _ = keyed.lookup_then_add(np.array([2, 3], np.uint64), row[3:])
     assert seen.tolist() == [True, False]
     assert same.tolist() == [False, True], "key 2 comes back with another row: a conflict"
 
@@ -273,20 +276,43 @@ def test_hash_tables_answer_as_a_row_by_row_dict_would(expected):
     seen_keys: set[int] = set()
     for _ in range(20):
         keys = rng.integers(0, 4_000, 2_000).astype(np.uint64) * spread
-        rows = rng.integers(0, 3, 2_000).astype(np.uint64) << np.uint64(40)
+        rows = rng.integers(0, 3, 2_000).astype(np.uint64) << np.uint64(48)
         want_seen, want_same, want_plain = [], [], []
         for key, row in zip(keys.tolist(), (rows >> np.uint64(32)).tolist(), strict=True):
             want_seen.append(key in first_check)
             want_same.append(first_check.setdefault(key, row) == row)
             want_plain.append(key in seen_keys)
             seen_keys.add(key)
-        seen, same = keyed.lookup_then_add(keys, rows)
+        seen, same, _ = keyed.lookup_then_add(keys, rows)
         assert seen.tolist() == want_seen and same.tolist() == want_same
-        assert plain.seen_then_add(keys).tolist() == want_plain
+        assert plain.seen_then_add(keys)[0].tolist() == want_plain
     assert len(keyed) == len(plain) == len(seen_keys)
     probe = np.array([0, 5, 4_001], dtype=np.uint64) * spread
     assert plain.contains(probe).tolist() == [int(p) in seen_keys for p in probe]
     assert int(probe[-1]) not in seen_keys, "4,001 was never drawn"
+
+
+def test_the_bucket_table_keeps_edge_keys_and_one_cache_line_a_bucket():
+    table = BucketTable(10_000)
+    assert table.words.ctypes.data % 64 == 0, "a bucket of 8 slots is one 64-byte cache line"
+    zero_word = np.uint64(1 << 50)  # its low 44 bits are 0: with value 0 its word would be 0
+    keys = np.array([0, zero_word, 7], dtype=np.uint64)
+    found, _, _ = table.find(keys, np.zeros(3, np.uint32), add=True)
+    assert not found.any()
+    found, stored, _ = table.find(keys)
+    assert found.all(), "key 0 and a key whose slot word would be 0 are kept, not taken as empty"
+    assert stored.tolist() == [0, 1, 0], "the second's value reads 1 (a 2**-64 chance a row)"
+    assert len(table) == 3
+
+
+def test_keys_past_full_buckets_go_to_the_side_table_and_are_found_there():
+    table = BucketTable(0)  # the smallest table: 16 buckets of 8 slots
+    keys = np.arange(1, 5_001, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    values = np.arange(5_000, dtype=np.uint32)
+    table.find(keys, values, add=True)
+    assert len(table.overflow) == 5_000 - table.words.size, "every slot used, the rest aside"
+    found, stored, _ = table.find(keys[::-1])
+    assert found.all() and stored.tolist() == values[::-1].tolist()
 
 
 @pytest.mark.parametrize("keyed", [False, True])
@@ -297,16 +323,19 @@ def test_a_table_sized_for_more_rows_than_the_budget_holds_fills_the_budget_then
     d = BoundedDedup(keyed, budget, tmp_path / "spill")
     d.expect(10_000_000)  # far more than 1 MiB holds
     assert budget * 0.98 < d.nbytes <= budget, "sized to the budget, never past it"
-    slot_bytes = 12 if keyed else 8
-    fits = int(budget / slot_bytes * 0.8)
-    fps = np.arange(1, fits + 20_001, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    spilled = 0
+    sized_for = BucketTable.keys_within(budget)
+    assert sized_for > budget / 10, "8-byte slots: under 10 bytes a key, keyed or not"
+    fps = np.arange(1, 2 * sized_for, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    spilled, held_when_spilling_began = 0, None
     for lo in range(0, len(fps), 10_000):
         batch = fps[lo : lo + 10_000]
         _, _, spill = d.check(batch, batch if keyed else None)
+        if spill.any() and held_when_spilling_began is None:
+            held_when_spilling_began = len(d.memory)
         spilled += int(spill.sum())
-    assert d.nbytes <= budget
-    assert fits - 10_000 <= len(d.memory) <= fits + 10_000, "the table filled up first"
+        assert d.nbytes <= budget
+    assert d.memory.table.full, "it spilled because the table was full"
+    assert held_when_spilling_began == len(d.memory) >= sized_for, "it filled up first"
     assert spilled == len(fps) - len(d.memory), "only what did not fit spilled"
     d.close()
 
@@ -316,7 +345,7 @@ def test_bounded_dedup_spilled_answers_equal_the_in_memory_answers(tmp_path, key
     rng = np.random.default_rng(5)
     # Few distinct keys, so copies fall both before and after the switch to spilling.
     keys = rng.integers(0, 3_000, 20_000).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    rows = keys ^ (rng.integers(0, 2, 20_000).astype(np.uint64) << np.uint64(40))
+    rows = keys ^ (rng.integers(0, 2, 20_000).astype(np.uint64) << np.uint64(48))
     lines = np.arange(20_000, dtype=np.int64)
 
     def run(budget: int) -> tuple[set, int, set]:
