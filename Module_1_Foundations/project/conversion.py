@@ -331,8 +331,8 @@ def _attempt(
         cleaning = stack.enter_context(
             contextlib.closing(_cleaned_ahead(everything, plans, screen))
         )
-        for count, (batch, raw, cleaned) in enumerate(cleaning, start=1):
-            tally += _process_batch(batch, raw, cleaned, spec, writer, rejects, duplicates)
+        for count, (batch, raw, (cleaned, hashes)) in enumerate(cleaning, start=1):
+            tally += _process_batch(batch, raw, cleaned, hashes, spec, writer, rejects, duplicates)
             if count % TRIM_EVERY == 0:
                 _return_free_memory()
             if bar is not None:
@@ -433,16 +433,25 @@ def _return_free_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
+def _clean_and_hash(
+    columns: list[pa.Array], plans: list[ColumnPlan], screen: CellScreen
+) -> tuple[CleanBatch, list[np.ndarray]]:
+    """Clean one batch's columns and hash the cleaned values (for the duplicate check)."""
+    cleaned = clean_batch(columns, plans, screen)
+    return cleaned, DuplicateCheck.column_hashes(cleaned.columns)
+
+
 def _cleaned_ahead(
     batches: Iterable[RowBatch], plans: list[ColumnPlan], screen: Callable[[], CellScreen]
-) -> Iterator[tuple[RowBatch, pa.RecordBatch, CleanBatch]]:
-    """Yield each batch, its planned raw columns and their cleaned values, in order, while the
-    next one is cleaned.
+) -> Iterator[tuple[RowBatch, pa.RecordBatch, tuple[CleanBatch, list[np.ndarray]]]]:
+    """Yield each batch, its planned raw columns and their cleaned values and hashes, in
+    order, while the next one is cleaned.
 
-    Cleaning (Arrow and NumPy kernels, which release the GIL) runs on one worker thread, one
-    batch ahead of the duplicate check and the rejects on the calling thread, so both cores
-    work. One worker keeps the batches in file order and each column plan's updates (a new
-    spelling, a column found dirty) sequential; one batch ahead bounds the extra memory.
+    Cleaning and hashing (Arrow and NumPy kernels, which release the GIL) run on one worker
+    thread, one batch ahead of the duplicate check and the rejects on the calling thread, so
+    both cores work (the hashing moved there: the calling thread was the busier one). One
+    worker keeps the batches in file order and each column plan's updates (a new spelling, a
+    column found dirty) sequential; one batch ahead bounds the extra memory.
     """
     names = [p.name for p in plans]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-clean") as pool:
@@ -450,7 +459,7 @@ def _cleaned_ahead(
         for batch in batches:
             raw = batch.rows.select(names)
             # the screen is read when the batch is submitted: the reader has seen its bytes
-            ahead = (batch, raw, pool.submit(clean_batch, raw.columns, plans, screen()))
+            ahead = (batch, raw, pool.submit(_clean_and_hash, raw.columns, plans, screen()))
             if pending is not None:
                 yield pending[0], pending[1], pending[2].result()
             pending = ahead
@@ -462,6 +471,7 @@ def _process_batch(
     batch: RowBatch,
     raw: pa.RecordBatch,
     cleaned: CleanBatch,
+    hashes: list[np.ndarray],
     spec: TableSpec | None,
     writer: WriterThread,
     rejects: RejectWriter,
@@ -487,7 +497,7 @@ def _process_batch(
     keep = ~bad
     if keep.any():
         good = np.flatnonzero(keep)
-        verdict = duplicates.check_valid(cleaned.columns, good, writer.schema, raw, lines)
+        verdict = duplicates.check_valid(cleaned.columns, hashes, good, writer.schema, raw, lines)
         tally += Tally(duplicates=int(verdict.duplicate.sum()))
         keep[good[verdict.duplicate | verdict.conflict | verdict.deferred]] = False
         if verdict.conflict.any():

@@ -60,16 +60,24 @@ class DuplicateCheck:
         """About how many rows the file holds (sizes the in-memory table once, up front)."""
         self.rows.expect(rows)
 
+    @staticmethod
+    def column_hashes(columns: list[pa.Array]) -> list[np.ndarray]:
+        """The per-column hashes :meth:`check_valid` combines (pure: any thread may compute
+        them, so the cleaning thread does, off the thread that checks and writes)."""
+        return [hash_column(c) for c in columns]
+
     def check_valid(
         self,
         columns: list[pa.Array],
+        hashes: list[np.ndarray],
         good: np.ndarray,
         schema: pa.Schema,
         raw_batch: pa.RecordBatch,
         batch_lines: np.ndarray,
     ) -> Verdict:
-        """Judge the valid rows (positions ``good`` of the batch's cleaned ``columns``); rows
-        set aside are kept for the end. The verdict's masks run over ``good``.
+        """Judge the valid rows (positions ``good`` of the batch's cleaned ``columns``, whose
+        :meth:`column_hashes` are ``hashes``); rows set aside are kept for the end. The
+        verdict's masks run over ``good``.
 
         The columns come whole, not filtered down to the valid rows first: hashing the few
         rejected rows too is cheaper than copying every column (only the rows set aside are
@@ -77,7 +85,6 @@ class DuplicateCheck:
         key conflicts that are only found at the end).
         """
         n = len(batch_lines)
-        hashes = [hash_column(c) for c in columns]
         row_fp = combine_hashes(hashes, n)
         key_fp = None
         if self.key_positions:
