@@ -257,8 +257,7 @@ class BucketTable:
 
     def _homes(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each key's two buckets, from its top 24 bits (multiply-shift, and the same after an
-        odd multiplier scrambles them: a bijection, so the pair is a function of those bits).
-        The first is non-decreasing in the key."""
+        odd multiplier scrambles them: a bijection, so the pair is a function of those bits)."""
         top = keys >> np.uint64(64 - HIGH_BITS)
         n, shift = np.uint64(self.buckets), np.uint64(HIGH_BITS)
         scrambled = (top * np.uint64(_SCRAMBLE)) & np.uint64((1 << HIGH_BITS) - 1)
@@ -269,13 +268,13 @@ class BucketTable:
         words = np.take(self.words, buckets, axis=0)  # whole rows: 7x faster than words[...]
         used = words != 0
         hits = ((words >> np.uint64(self.value_bits)) == tags[:, None]) & used
-        # 8 booleans are one uint64: non-zero means a hit, its set bits count the used slots
+        # 8 booleans are one uint64: non-zero means a hit
         found = hits.view(np.uint64).ravel() != 0
         word = np.zeros(len(buckets), dtype=np.uint64)
         if found.any():
             at = np.flatnonzero(found)
             word[at] = words[at, hits[at].argmax(axis=1)]
-        return found, word, np.bitwise_count(used.view(np.uint64).ravel()).astype(np.intp)
+        return found, word, _used_slots(used)
 
     def find(
         self,
@@ -320,15 +319,13 @@ class BucketTable:
                 hit3, value = self.overflow.find(keys[last])
                 hit[last[hit3]] = True
                 word[last[hit3]] = value[hit3].astype(np.uint64)  # whole value: mask below
-        sorted_found = hit
         sorted_stored = stored[order]
         sorted_stored[hit] = (word[hit] & self.value_mask).astype(np.uint32)
-        if add and not hit.all():
-            sorted_refused = self._add(
-                keys, tags, first, second, used, sorted_found, sorted_stored, max_bytes
+        if add and not hit.all():  # _add marks in-batch copies in hit and sorted_stored
+            refused[order] = self._add(
+                keys, tags, first, second, used, hit, sorted_stored, max_bytes
             )
-            refused[order] = sorted_refused
-        found[order] = sorted_found
+        found[order] = hit
         stored[order] = sorted_stored
         return found, stored, refused
 
@@ -372,9 +369,7 @@ class BucketTable:
             return refused
         # the first bucket is full for these; count the used slots of their second now (this
         # batch may just have filled some of them as first buckets)
-        counts = np.bitwise_count(
-            (np.take(self.words, second[new], axis=0) != 0).view(np.uint64).ravel()
-        ).astype(np.intp)
+        counts = _used_slots(np.take(self.words, second[new], axis=0) != 0)
         order = np.argsort(second[new], kind="stable")
         new, words, counts = new[order], words[order], counts[order]
         placed = self._place(second[new], counts, words)
@@ -470,6 +465,12 @@ class KeyedFingerprints:
         check = row_check(rows)
         found, stored, _ = self.table.find(keys)
         return found, found & (stored == check)
+
+
+def _used_slots(used: np.ndarray) -> np.ndarray:
+    """Per bucket row of ``used`` booleans (8 a row): how many are set (8 booleans are one
+    uint64, and its set bits count them)."""
+    return np.bitwise_count(used.view(np.uint64).ravel()).astype(np.intp)
 
 
 def _cache_aligned_zeros(rows: int, columns: int) -> np.ndarray:
