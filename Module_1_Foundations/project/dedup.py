@@ -61,20 +61,19 @@ def _slots_for(keys: int) -> int:
 
 
 class FingerprintTable:
-    """A growing set of uint64 fingerprints, each with a uint32 value if ``with_values``,
-    vectorised per batch.
+    """A growing set of uint64 fingerprints, each with a uint32 value, vectorised per batch:
+    the side table of a :class:`BucketTable`, for the keys whose buckets are full.
 
     :meth:`find` answers for a whole batch at once (in the batch's order) and, asked to, adds
     what it did not find. Repeats inside one batch are answered as a row-by-row loop would: the
-    first occurrence is new, the later ones find it. A plain set keeps no values: 8 bytes a
-    slot instead of 12, so the same memory holds 1.5 times the rows before anything spills.
+    first occurrence is new, the later ones find it.
     """
 
-    def __init__(self, expected: int = 0, with_values: bool = True) -> None:
-        self.slot_bytes = KEY_BYTES + (VALUE_BYTES if with_values else 0)
+    def __init__(self, expected: int = 0) -> None:
+        self.slot_bytes = KEY_BYTES + VALUE_BYTES
         self.slots = _slots_for(expected)
         self.keys = np.zeros(self.slots, dtype=np.uint64)
-        self.values = np.zeros(self.slots, dtype=np.uint32) if with_values else None
+        self.values = np.zeros(self.slots, dtype=np.uint32)
         self.count = 0
 
     def __len__(self) -> int:
@@ -82,7 +81,7 @@ class FingerprintTable:
 
     @property
     def nbytes(self) -> int:
-        return self.keys.nbytes + (0 if self.values is None else self.values.nbytes)
+        return self.keys.nbytes + self.values.nbytes
 
     @property
     def load(self) -> float:
@@ -104,11 +103,10 @@ class FingerprintTable:
         grown = _slots_for(max(need, 2 * self.count))
         live = self.keys != _EMPTY
         keys = self.keys[live]
-        values = None if self.values is None else self.values[live]
+        values = self.values[live]
         self.slots, self.count = grown, 0
         self.keys = np.zeros(grown, dtype=np.uint64)
-        if self.values is not None:
-            self.values = np.zeros(grown, dtype=np.uint32)
+        self.values = np.zeros(grown, dtype=np.uint32)
         self.find(keys, values, add=True)
 
     def find(
@@ -117,8 +115,8 @@ class FingerprintTable:
         """Per key: (in the table before it?, the value stored with it).
 
         With ``add``, a key not found is added with its ``values`` entry (the caller has
-        reserved room); its own answer is then (False, its value). A table without values
-        answers 0 for every value.
+        reserved room); its own answer is then (False, its value). Without ``values``, keys
+        added keep 0.
         """
         keys = np.asarray(keys, dtype=np.uint64)
         if not keys.all():
@@ -138,8 +136,7 @@ class FingerprintTable:
             hit = current == keys
             if hit.any():
                 found[rows[hit]] = True
-                if self.values is not None:
-                    stored[rows[hit]] = self.values[pos[hit]]
+                stored[rows[hit]] = self.values[pos[hit]]
             stay = None  # rows that re-read the same slot next round
             done = hit
             empty = current == _EMPTY
@@ -160,8 +157,7 @@ class FingerprintTable:
                 np.minimum.at(self.keys, where, claimant)
                 first = self.keys[where] == claimant
                 self.keys[where] = keys[at]
-                if self.values is not None:
-                    self.values[where[first]] = stored[rows[at[first]]]
+                self.values[where[first]] = stored[rows[at[first]]]
                 self.count += int(first.sum())
                 done = done.copy()
                 done[at[first]] = True
@@ -217,7 +213,7 @@ class BucketTable:
         if self.buckets > 1 << HIGH_BITS:
             raise ValueError(f"at most {1 << HIGH_BITS:,} buckets (the keys' top {HIGH_BITS} bits)")
         self.words = _cache_aligned_zeros(self.buckets, BUCKET_SLOTS)
-        self.overflow = FingerprintTable(int(expected * OVERFLOW_SHARE), with_values=True)
+        self.overflow = FingerprintTable(int(expected * OVERFLOW_SHARE))
         self.count = 0
         self._full = False
 
